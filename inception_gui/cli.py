@@ -1,0 +1,174 @@
+"""The ``inception-gui`` command: the window, or a subcommand for scripts.
+
+``inception-gui [PATH...]`` opens the window (classifying PATHs once the model
+is ready); ``inception-gui classify|summary ...`` work in the terminal. Heavy
+imports happen inside each subcommand, so the window path never imports torch
+before the window is up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+__all__ = ["build_parser", "main"]
+
+SUBCOMMANDS = ("classify", "summary")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="inception-gui",
+        description="Classify images with Inception v3, inspect the network, fine-tune it. "
+        "With no subcommand, opens the window; any paths given are classified there.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    cls = sub.add_parser("classify", help="print the top-k classes of images")
+    cls.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    cls.add_argument(
+        "--weights",
+        default="imagenet",
+        help="imagenet (default), none, or a .pth/.safetensors file",
+    )
+    cls.add_argument("--variant", choices=("v3", "paper"), default=None, help="network layout")
+    cls.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N, mps")
+    cls.add_argument("-k", type=int, default=5, help="classes per image (default 5)")
+    cls.add_argument("--batch-size", type=int, default=8, help="images per batch (default 8)")
+    cls.add_argument("--json", action="store_true", help="print one JSON document")
+
+    summ = sub.add_parser("summary", help="print the network layer by layer")
+    summ.add_argument("--variant", choices=("v3", "paper"), default="v3")
+    summ.add_argument("--input-size", type=int, default=299, help="square input side (>= 75)")
+    summ.add_argument("--num-classes", type=int, default=1000)
+    summ.add_argument("--no-aux", action="store_true", help="leave out the auxiliary head")
+    summ.add_argument("--depth", type=int, default=2, help="levels to print (default 2)")
+    summ.add_argument("--json", action="store_true", help="the tree as nested JSON objects")
+    return parser
+
+
+def _error(message: str) -> int:
+    print(f"inception-gui: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _run_classify(args: argparse.Namespace) -> int:
+    from model import CheckpointError, DeviceError, WeightsUnavailableError, load_classifier
+    from model.images import iter_image_files
+
+    if args.k < 1:
+        return _error("-k must be at least 1")
+    try:
+        clf = load_classifier(args.weights, args.variant, args.device, progress=_terminal_progress)
+    except (CheckpointError, DeviceError, WeightsUnavailableError, ValueError) as exc:
+        return _error(str(exc))
+    files = list(iter_image_files(args.paths))
+    if not files:
+        return _error("no image files found in: " + ", ".join(args.paths))
+    results = clf.iter_predict(files, k=args.k, batch_size=max(1, args.batch_size))
+    failed = 0
+    if args.json:
+        images = []
+        for r in results:
+            failed += not r.ok
+            entry = {"path": r.source}
+            if r.ok:
+                entry["predictions"] = [p._asdict() for p in r]
+            else:
+                entry["error"] = r.error
+            images.append(entry)
+        doc = {
+            "weights": clf.info.display_name,
+            "trained": clf.info.trained,
+            "variant": clf.info.variant.value,
+            "device": str(clf.device),
+            "images": images,
+        }
+        json.dump(doc, sys.stdout, indent=2)
+        print()
+    else:
+        if not clf.info.trained:
+            print("warning: untrained (random weights): these predictions mean nothing\n")
+        for r in results:
+            failed += not r.ok
+            _print_result(r)
+    return 1 if failed else 0
+
+
+def _print_result(result) -> None:
+    print(result.source)
+    if not result.ok:
+        print(f"   error: {result.error}")
+        return
+    width = max(len(p.label) for p in result)
+    for rank, p in enumerate(result, start=1):
+        print(f"  {rank:>2}. {p.label:<{width}}  {p.probability * 100:6.2f}%  (class {p.index})")
+
+
+def _terminal_progress(done: int, total: int) -> None:
+    if total:
+        print(f"\rdownloading ImageNet weights: {done / total:6.1%}", end="", file=sys.stderr)
+        if done >= total:
+            print(file=sys.stderr)
+
+
+def _run_summary(args: argparse.Namespace) -> int:
+    from model import summarize
+
+    try:
+        summary = summarize(args.variant, args.input_size, args.num_classes, not args.no_aux)
+    except ValueError as exc:
+        return _error(str(exc))
+    if args.json:
+        doc = {
+            "variant": summary.variant,
+            "input_size": summary.input_size,
+            "total_params": summary.total_params,
+            "trainable_params": summary.trainable_params,
+            "mult_adds": summary.mult_adds,
+            "inference_mult_adds": summary.inference_mult_adds,
+            "tree": summary.root.to_dict(),
+        }
+        json.dump(doc, sys.stdout, indent=2)
+        print()
+        return 0
+    print(f"{'layer':<44} {'output shape':<20} {'params':>12} {'mult-adds':>15}")
+    print("-" * 94)
+    _print_tree(summary.root, 0, args.depth)
+    print("-" * 94)
+    print(f"total parameters:     {summary.total_params:,}")
+    print(f"trainable parameters: {summary.trainable_params:,}")
+    print(
+        f"mult-adds per image:  {summary.inference_mult_adds / 1e9:.2f} G inference, "
+        f"{summary.mult_adds / 1e9:.2f} G training (with the auxiliary head)"
+    )
+    print(f"input: 3 x {summary.input_size} x {summary.input_size}, variant {summary.variant}")
+    return 0
+
+
+def _print_tree(node, level: int, depth: int) -> None:
+    label = f"{'  ' * level}{node.name} ({node.type})"
+    shape = " x ".join(str(d) for d in node.output_shape[1:]) if node.output_shape else "-"
+    print(f"{label:<44} {shape:<20} {node.total_params:>12,} {node.mult_adds:>15,}")
+    if level < depth:
+        for child in node.children:
+            _print_tree(child, level + 1, depth)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``inception-gui`` and ``python main.py``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help")):
+        args = build_parser().parse_args(argv)
+        runners = {"classify": _run_classify, "summary": _run_summary}
+        return runners[args.command](args)
+    from inception_gui.app import main as run_window
+
+    return run_window(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Preprocessing as data: the resize, crop and normalisation that travel with weights."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from typing import Any
+
+import torch
+from PIL import Image
+
+__all__ = ["Preprocess", "imagenet_preprocess"]
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """How an RGB image becomes the network's input tensor.
+
+    The defaults are torchvision's for ``Inception_V3_Weights.IMAGENET1K_V1``;
+    :func:`imagenet_preprocess` reads them from torchvision rather than trusting
+    these literals.
+    """
+
+    crop_size: int = 299  # side of the square centre crop fed to the network
+    resize_size: int = 342  # shorter side after resizing, before the crop
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)  # per-channel mean
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)  # per-channel std
+    interpolation: str = "bilinear"  # resize filter (torchvision InterpolationMode value)
+
+    @classmethod
+    def for_size(cls, crop_size: int, base: Preprocess | None = None) -> Preprocess:
+        """The same recipe at another input size, keeping the resize-to-crop ratio."""
+        base = base or cls()
+        ratio = base.resize_size / base.crop_size
+        return cls(
+            crop_size=crop_size,
+            resize_size=round(crop_size * ratio),
+            mean=base.mean,
+            std=base.std,
+            interpolation=base.interpolation,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for a checkpoint's metadata."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocess:
+        """Inverse of :meth:`to_dict`; unknown keys are ignored."""
+        known = {k: data[k] for k in ("crop_size", "resize_size", "interpolation") if k in data}
+        for key in ("mean", "std"):
+            if key in data:
+                known[key] = tuple(float(v) for v in data[key])
+        return cls(**known)
+
+    @cached_property
+    def transform(self):
+        """A torchvision transform from an RGB PIL image to a normalised tensor."""
+        from torchvision.transforms import v2
+
+        return v2.Compose(
+            [
+                v2.PILToTensor(),
+                v2.Resize(
+                    self.resize_size,
+                    interpolation=v2.InterpolationMode(self.interpolation),
+                    antialias=True,
+                ),
+                v2.CenterCrop(self.crop_size),
+                v2.ToDtype(torch.float32, scale=True),
+                v2.Normalize(mean=list(self.mean), std=list(self.std)),
+            ]
+        )
+
+    def __call__(self, img: Image.Image) -> torch.Tensor:
+        return self.transform(img)
+
+
+def imagenet_preprocess() -> Preprocess:
+    """The preprocessing torchvision publishes with the ImageNet weights."""
+    from torchvision.models import Inception_V3_Weights
+
+    preset = Inception_V3_Weights.IMAGENET1K_V1.transforms()
+    return Preprocess(
+        crop_size=int(preset.crop_size[0]),
+        resize_size=int(preset.resize_size[0]),
+        mean=tuple(preset.mean),
+        std=tuple(preset.std),
+        interpolation=preset.interpolation.value,
+    )

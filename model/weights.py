@@ -1,0 +1,368 @@
+"""Where the network's weights come from: ImageNet, a file on disk, or nothing.
+
+Sources
+-------
+``"imagenet"``
+    torchvision's ``Inception_V3_Weights.IMAGENET1K_V1``, read from the torch
+    hub cache, or downloaded there (with a progress callback), verified and
+    cached. Categories and preprocessing come from torchvision's metadata.
+a ``.pth`` file
+    A torchvision-format state dict, read with ``torch.load(weights_only=True)``.
+a ``.safetensors`` file
+    The project's own checkpoint (see :mod:`model.checkpoint`).
+``"none"``
+    Random initialisation: marked untrained wherever predictions are shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.checkpoint import CheckpointError, read_checkpoint
+from model.network import Inception3, Variant, build_network
+from model.preprocess import Preprocess, imagenet_preprocess
+
+__all__ = [
+    "DownloadCancelled",
+    "WeightsInfo",
+    "WeightsUnavailableError",
+    "download_imagenet_weights",
+    "imagenet_cache_path",
+    "imagenet_categories",
+    "load_network",
+]
+
+ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total or 0 if unknown)
+CancelCheck = Callable[[], bool]  # returns True to stop a download
+
+
+class WeightsUnavailableError(Exception):
+    """The ImageNet weights are neither cached nor downloadable right now."""
+
+
+class DownloadCancelled(Exception):
+    """The person cancelled a download; nothing was written to the cache."""
+
+
+@dataclass(frozen=True)
+class WeightsInfo:
+    """What the loaded weights are: everything the GUI and CLI show about them."""
+
+    source: str  # "imagenet", "file" or "none"
+    display_name: str  # "ImageNet", a file name, or "untrained (random weights)"
+    variant: Variant  # network layout
+    class_names: tuple[str, ...]  # one label per output
+    preprocess: Preprocess  # resize, crop and normalisation for this model
+    transform_input: bool  # the network re-normalises input (Google's weights)
+    path: str | None = None  # the file read, if any
+    trained: bool = True  # False only for random initialisation
+    training: dict[str, Any] = field(default_factory=dict)  # summary from fine-tuning
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def _imagenet_weights():
+    from torchvision.models import Inception_V3_Weights
+
+    return Inception_V3_Weights.IMAGENET1K_V1
+
+
+def imagenet_categories() -> tuple[str, ...]:
+    """The 1000 ImageNet labels from torchvision's weights metadata."""
+    return tuple(_imagenet_weights().meta["categories"])
+
+
+def imagenet_cache_path() -> Path:
+    """Where torch hub keeps (or will keep) the ImageNet checkpoint."""
+    filename = os.path.basename(_imagenet_weights().url)
+    return Path(torch.hub.get_dir()) / "checkpoints" / filename
+
+
+def _expected_hash_prefix(filename: str) -> str | None:
+    """torchvision names files ``name-<first sha256 hex digits>.pth``."""
+    match = re.search(r"-([a-f0-9]{6,})\.", filename)
+    return match.group(1) if match else None
+
+
+def download_imagenet_weights(
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+    url: str | None = None,
+    timeout: float = 30.0,
+) -> Path:
+    """Fetch the ImageNet checkpoint into the torch hub cache, unless already there.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called as ``progress(done, total)`` in bytes; ``total`` is 0 if unknown.
+    cancel : callable, optional
+        Polled between chunks; returning True stops the download.
+    url : str, optional
+        Another source for the same file (a mirror, or ``file://`` for tests).
+    timeout : float
+        Seconds to wait for the server.
+
+    Returns
+    -------
+    pathlib.Path
+        The verified file in the cache.
+
+    Raises
+    ------
+    WeightsUnavailableError
+        The download failed or the file did not verify; the message names the
+        file expected in the cache and how to place it there by hand.
+    DownloadCancelled
+        ``cancel`` returned True.
+    """
+    target = imagenet_cache_path()
+    if target.is_file():
+        return target
+    url = url or _imagenet_weights().url
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        digest = _fetch(url, partial, progress, cancel, timeout)
+        expected = _expected_hash_prefix(target.name)
+        if expected and not digest.startswith(expected):
+            raise WeightsUnavailableError(
+                f"The file downloaded from {url} does not match the expected checksum "
+                f"(sha256 {digest[:12]}..., expected {expected}...); it was discarded. "
+                + _placement_hint(target)
+            )
+        os.replace(partial, target)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise WeightsUnavailableError(
+            f"Could not download the ImageNet weights from {url} ({reason}). "
+            + _placement_hint(target)
+        ) from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def _placement_hint(target: Path) -> str:
+    return (
+        f"To use them offline, copy torchvision's '{target.name}' into "
+        f"'{target.parent}' (the torch hub cache; set TORCH_HOME to move it)."
+    )
+
+
+def _fetch(
+    url: str,
+    dest: Path,
+    progress: ProgressCallback | None,
+    cancel: CancelCheck | None,
+    timeout: float,
+) -> str:
+    """Stream ``url`` into ``dest``; return the sha256 hex digest of what was written."""
+    sha = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=timeout) as response, open(dest, "wb") as out:
+        total = int(response.headers.get("Content-Length") or 0)
+        done = 0
+        if progress:
+            progress(0, total)
+        while chunk := response.read(1 << 16):
+            if cancel and cancel():
+                raise DownloadCancelled("download cancelled; nothing was saved")
+            out.write(chunk)
+            sha.update(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    return sha.hexdigest()
+
+
+def _detect_variant(state: dict[str, torch.Tensor]) -> Variant | None:
+    if "Conv2d_3b_1x1.conv.weight" in state:
+        return Variant.V3
+    if "Conv2d_3a_3x3.conv.weight" in state:
+        return Variant.PAPER
+    return None
+
+
+def network_from_state_dict(
+    state: dict[str, torch.Tensor],
+    path: str,
+    variant: Variant | str | None,
+    transform_input: bool,
+) -> Inception3:
+    """Build the network a state dict describes and load it strictly.
+
+    Raises
+    ------
+    CheckpointError
+        The state dict is not Inception v3's, is another variant than asked
+        for, or its shapes do not fit.
+    """
+    found = _detect_variant(state)
+    if found is None:
+        raise CheckpointError(path, "not an Inception v3 state dict (no stem weights found)")
+    if variant is not None and Variant.parse(variant) is not found:
+        asked = Variant.parse(variant).value
+        raise CheckpointError(
+            path, f"holds the '{found.value}' variant, but '{asked}' was asked for"
+        )
+    fc = state.get("fc.weight")
+    if fc is None or fc.ndim != 2:
+        raise CheckpointError(path, "has no classifier weights ('fc.weight')")
+    has_aux = any(k.startswith("AuxLogits.") for k in state)
+    net = build_network(
+        found,
+        num_classes=int(fc.shape[0]),
+        aux_logits=has_aux,
+        transform_input=transform_input,
+        init_weights=False,
+    )
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines()[1:] if ln.strip()]
+        detail = "; ".join(lines[:3]) + (" ..." if len(lines) > 3 else "")
+        raise CheckpointError(path, f"does not fit the '{found.value}' network: {detail}") from None
+    return net
+
+
+def _load_torchvision_file(path: str) -> dict[str, torch.Tensor]:
+    import pickle
+
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+            raise CheckpointError(
+                path,
+                "is a pickle that holds more than plain weights, so it was not loaded "
+                f"(torch.load with weights_only=True refused it: {first})",
+            ) from None
+        raise CheckpointError(path, f"is not a PyTorch checkpoint ({first})") from None
+    except Exception as exc:  # zip, EOF and format errors from torch.load
+        raise CheckpointError(path, f"is not a PyTorch checkpoint ({exc})") from None
+    if isinstance(obj, dict):
+        for key in ("state_dict", "model"):
+            if isinstance(obj.get(key), dict):
+                obj = obj[key]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise CheckpointError(path, "does not hold a state dict (a mapping of names to tensors)")
+    return {k.removeprefix("module."): v for k, v in obj.items()}
+
+
+def _class_names_for(num_classes: int) -> tuple[str, ...]:
+    if num_classes == 1000:
+        return imagenet_categories()
+    return tuple(f"class {i}" for i in range(num_classes))
+
+
+def _load_file(path: Path, variant: Variant | str | None) -> tuple[Inception3, WeightsInfo]:
+    if not path.exists():
+        raise CheckpointError(str(path), "no such file")
+    if path.is_dir():
+        raise CheckpointError(str(path), "is a folder, not a weights file")
+    if path.suffix.lower() == ".safetensors":
+        ckpt = read_checkpoint(path)
+        net = network_from_state_dict(ckpt.state, str(path), variant, ckpt.transform_input)
+        if net.num_classes != len(ckpt.class_names):
+            raise CheckpointError(
+                str(path),
+                f"names {len(ckpt.class_names)} classes but its classifier has {net.num_classes}",
+            )
+        info = WeightsInfo(
+            source="file",
+            display_name=path.name,
+            variant=net.variant,
+            class_names=ckpt.class_names,
+            preprocess=ckpt.preprocess,
+            transform_input=ckpt.transform_input,
+            path=str(path),
+            training=ckpt.training,
+        )
+        return net, info
+    state = _load_torchvision_file(str(path))
+    # torchvision's pretrained Inception models all re-normalise their input.
+    net = network_from_state_dict(state, str(path), variant, transform_input=True)
+    info = WeightsInfo(
+        source="file",
+        display_name=path.name,
+        variant=net.variant,
+        class_names=_class_names_for(net.num_classes),
+        preprocess=imagenet_preprocess(),
+        transform_input=True,
+        path=str(path),
+    )
+    return net, info
+
+
+def load_network(
+    weights: str | os.PathLike[str] = "imagenet",
+    variant: Variant | str | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+    download: bool = True,
+) -> tuple[Inception3, WeightsInfo]:
+    """Build the network and load ``weights`` into it (on the CPU, in eval mode).
+
+    Parameters
+    ----------
+    weights : str or PathLike
+        ``"imagenet"``, ``"none"``, or the path of a ``.pth`` or ``.safetensors`` file.
+    variant : Variant or str, optional
+        For ``"imagenet"`` and ``"none"``: the layout (``v3`` by default; ImageNet
+        weights exist for ``v3`` only). For a file: what the file must hold;
+        ``None`` takes whatever it holds.
+    progress, cancel : callable, optional
+        Passed to :func:`download_imagenet_weights`.
+    download : bool
+        Fetch the ImageNet weights when they are not cached.
+
+    Raises
+    ------
+    CheckpointError
+        A file that is not a fitting checkpoint.
+    WeightsUnavailableError
+        ImageNet weights not cached and not downloadable.
+    """
+    key = str(weights)
+    if key == "none":
+        chosen = Variant.parse(variant or Variant.V3)
+        net = build_network(chosen)
+        info = WeightsInfo(
+            source="none",
+            display_name="untrained (random weights)",
+            variant=chosen,
+            class_names=imagenet_categories(),
+            preprocess=imagenet_preprocess(),
+            transform_input=False,
+            trained=False,
+        )
+        return net.eval(), info
+    if key == "imagenet":
+        if variant is not None and Variant.parse(variant) is not Variant.V3:
+            raise ValueError("ImageNet weights exist for the 'v3' variant only")
+        cached = imagenet_cache_path()
+        if not cached.is_file():
+            if not download:
+                raise WeightsUnavailableError(
+                    "The ImageNet weights are not in the cache. " + _placement_hint(cached)
+                )
+            cached = download_imagenet_weights(progress=progress, cancel=cancel)
+        net, info = _load_file(cached, Variant.V3)
+        info = replace(info, source="imagenet", display_name="ImageNet (IMAGENET1K_V1)")
+        return net.eval(), info
+    net, info = _load_file(Path(weights).expanduser(), variant)
+    return net.eval(), info

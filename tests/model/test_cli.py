@@ -1,0 +1,100 @@
+"""The command line: classify and summary, text and JSON, and their errors."""
+
+import json
+import subprocess
+import sys
+
+from inception_gui.cli import main
+
+
+def test_classify_json(tiny_checkpoint, sample_images, tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for p in sample_images:
+        (folder / p.name).write_bytes(p.read_bytes())
+    (folder / "zero.png").write_bytes(b"")
+    code = main(
+        [
+            "classify",
+            "--weights",
+            str(tiny_checkpoint),
+            "--device",
+            "cpu",
+            "-k",
+            "2",
+            "--json",
+            str(folder),
+        ]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1  # one image failed
+    assert doc["weights"] == "tiny.safetensors" and doc["trained"] is True
+    by_name = {e["path"].rsplit("/", 1)[-1]: e for e in doc["images"]}
+    assert set(by_name) == {p.name for p in sample_images} | {"zero.png"}
+    assert "empty" in by_name["zero.png"]["error"]
+    preds = by_name[sample_images[0].name]["predictions"]
+    assert len(preds) == 2 and set(preds[0]) == {"label", "index", "probability"}
+
+
+def test_classify_text_marks_untrained(sample_images, capsys):
+    code = main(
+        ["classify", "--weights", "none", "--device", "cpu", "-k", "1", str(sample_images[0])]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "untrained" in out and " 1. " in out
+
+
+def test_classify_bad_weights_is_an_error(tmp_path, sample_images, capsys):
+    bad = tmp_path / "x.pth"
+    bad.write_text("nope")
+    assert main(["classify", "--weights", str(bad), str(sample_images[0])]) == 2
+    assert "x.pth" in capsys.readouterr().err
+
+
+def test_summary_json_totals(capsys):
+    assert main(["summary", "--variant", "paper", "--input-size", "75", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["total_params"] == 24_826_016
+    tree = doc["tree"]
+    assert tree["total_params"] == 24_826_016
+    assert {c["name"] for c in tree["children"]} >= {"Mixed_5b", "AuxLogits", "fc"}
+    child = tree["children"][0]
+    assert set(child) >= {
+        "name",
+        "type",
+        "output_shape",
+        "params",
+        "total_params",
+        "trainable_params",
+        "mult_adds",
+        "children",
+    }
+
+
+def test_summary_text(capsys):
+    assert main(["summary", "--depth", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "27,161,264" in out and "Mixed_7c" in out and "2048 x 8 x 8" in out
+
+
+def test_model_package_never_imports_qt():
+    code = (
+        "import sys, model; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('PySide6', 'shiboken6', 'superqt', 'qtpy', 'inception_gui')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_import_linter_contract():
+    import shutil
+
+    exe = shutil.which("lint-imports") or str(
+        __import__("pathlib").Path(sys.executable).parent / "lint-imports"
+    )
+    done = subprocess.run([exe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "KEPT" in done.stdout
