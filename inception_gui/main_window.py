@@ -1,0 +1,286 @@
+"""The main window: weights and device bar, banner, tabs, status bar, settings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inception_gui.classify_tab import ClassifyTab
+from inception_gui.explorer_tab import ExplorerTab
+from inception_gui.session import ModelSession, ModelState
+from inception_gui.widgets import Banner
+from inception_gui.workers import WorkerHub
+
+__all__ = ["MainWindow"]
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.pt);;All files (*)"
+PRECISIONS = (("Auto", "auto"), ("fp32", "fp32"), ("bf16", "bf16"), ("fp16", "fp16"))
+
+
+def _devices_job() -> list:
+    from model import list_devices
+
+    return list_devices()
+
+
+class MainWindow(QMainWindow):
+    """Inception GUI's window. Call :meth:`start` once it is shown."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.setWindowTitle("Inception GUI")
+        self.resize(1200, 780)
+        self.hub = WorkerHub(self)
+        self.session = ModelSession(self.hub, self)
+        self._fallback_done = False
+        self._build()
+        self._connect()
+        self._restore_settings()
+
+    # Layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.weights_label = QLabel("Weights: loading…")
+        self.weights_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.load_button = QPushButton("Load weights file…")
+        self.download_button = QPushButton("Download ImageNet weights")
+        self.device_combo = QComboBox()
+        self.device_combo.addItem("CPU", "cpu")
+        self.device_combo.setToolTip("Where the network runs")
+        self.precision_combo = QComboBox()
+        for text, key in PRECISIONS:
+            self.precision_combo.addItem(text, key)
+        self.precision_combo.setToolTip(
+            "Number format for inference. Auto picks bf16 on CPUs with AMX/AVX-512 bf16 "
+            "and on CUDA, fp32 elsewhere."
+        )
+        bar = QHBoxLayout()
+        bar.addWidget(self.weights_label, 1)
+        bar.addWidget(self.load_button)
+        bar.addWidget(self.download_button)
+        bar.addWidget(QLabel("Device"))
+        bar.addWidget(self.device_combo)
+        bar.addWidget(QLabel("Precision"))
+        bar.addWidget(self.precision_combo)
+
+        self.banner = Banner()
+        self.banner.hide()
+        self.tabs = QTabWidget()
+        self.classify_tab = ClassifyTab(self.hub, self.session)
+        self.explorer_tab = ExplorerTab(self.hub)
+        self.tabs.addTab(self.classify_tab, "Classify")
+        self.tabs.addTab(self.explorer_tab, "Explorer")
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.status_label = QLabel("Starting…")
+        self.download_progress = QProgressBar()
+        self.download_progress.setMaximumWidth(260)
+        self.download_cancel = QPushButton("Cancel download")
+        self.download_progress.hide()
+        self.download_cancel.hide()
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.download_progress)
+        self.statusBar().addPermanentWidget(self.download_cancel)
+
+    def _connect(self) -> None:
+        self.hub.error.connect(self._on_hub_error)
+        self.session.loading.connect(self._on_session_loading)
+        self.session.ready.connect(self._on_session_ready)
+        self.session.failed.connect(self._on_session_failed)
+        self.session.weights_missing.connect(self._on_session_weights_missing)
+        self.session.download_progress.connect(self._on_session_download_progress)
+        self.session.download_finished.connect(self._on_session_download_finished)
+        self.load_button.clicked.connect(self._on_load_clicked)
+        self.download_button.clicked.connect(self._on_download_clicked)
+        self.download_cancel.clicked.connect(self.session.cancel_download)
+        self.device_combo.activated.connect(self._on_device_activated)
+        self.precision_combo.activated.connect(self._on_device_activated)
+        self.banner.action.connect(self._on_banner_action)
+        self.classify_tab.status.connect(self.show_status)
+        self.explorer_tab.status.connect(self.show_status)
+
+    # Start-up and settings ----------------------------------------------------------
+    def start(self, paths: list[str] | None = None) -> None:
+        """Load the model (in the background) and classify ``paths`` once it is ready."""
+        weights = str(self.settings.value("weights", "imagenet"))
+        device = str(self.settings.value("device", "cpu"))
+        precision = str(self.settings.value("precision", "auto"))
+        self.session.load(weights, device, precision)
+        if paths:
+            self.classify_tab.classify(list(paths))
+        self.explorer_tab.refresh()
+        self.hub.start("Listing devices", _devices_job, on_return=self._on_devices_listed)
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(geometry)
+        self.tabs.setCurrentIndex(int(self.settings.value("tab", 0)))
+        self.classify_tab.last_folder = str(self.settings.value("last_folder", ""))
+        index = self.precision_combo.findData(self.settings.value("precision", "auto"))
+        self.precision_combo.setCurrentIndex(max(index, 0))
+
+    def _save_settings(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("tab", self.tabs.currentIndex())
+        self.settings.setValue("last_folder", self.classify_tab.last_folder)
+        self.settings.setValue("device", self.session.device)
+        self.settings.setValue("precision", self.session.precision)
+        state = self.session.state
+        if state is not None:
+            self.settings.setValue("weights", state.weights)
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_settings()
+        if self.hub.running:
+            self.show_status("Stopping background work…")
+        self.hub.shutdown()
+        event.accept()
+
+    # Model state --------------------------------------------------------------------
+    def show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def _on_session_loading(self, text: str) -> None:
+        self.show_status(text)
+        self.load_button.setEnabled(False)
+        self.device_combo.setEnabled(False)
+
+    def _on_session_ready(self, state: ModelState) -> None:
+        self.load_button.setEnabled(True)
+        self.device_combo.setEnabled(True)
+        self.weights_label.setText(
+            f"Weights: <b>{state.display_name}</b> · {state.variant} · "
+            f"{len(state.class_names)} classes · {state.input_size} px"
+        )
+        self.show_status(f"Ready: {state.display_name} on {state.device} ({state.precision})")
+        if state.trained:
+            self.banner.hide()
+        else:
+            self._show_untrained_banner(
+                "Untrained (random) weights are loaded: predictions are meaningless until you "
+                "download the ImageNet weights or load a trained weights file."
+            )
+        self.download_button.setVisible(state.trained and state.weights != "imagenet")
+
+    def _show_untrained_banner(self, text: str) -> None:
+        self.banner.set_message(
+            "⚠ " + text,
+            {"download": "Download ImageNet weights (104 MB)", "load": "Load weights file…"},
+        )
+        self.banner.show()
+
+    def _on_session_failed(self, message: str) -> None:
+        self.load_button.setEnabled(True)
+        self.device_combo.setEnabled(True)
+        self.show_status(message)
+        self._report("Weights", message)
+        if self.session.state is None:
+            self._fall_back_to_untrained()
+
+    def _on_session_weights_missing(self, message: str) -> None:
+        self.show_status("The ImageNet weights are not downloaded yet.")
+        log.info(message)
+        self._fall_back_to_untrained()
+
+    def _fall_back_to_untrained(self) -> None:
+        if self._fallback_done:
+            return
+        self._fallback_done = True
+        self.session.load("none")
+
+    def _on_banner_action(self, key: str) -> None:
+        if key == "download":
+            self._on_download_clicked()
+        elif key == "load":
+            self._on_load_clicked()
+
+    def _on_load_clicked(self) -> None:
+        start = str(self.settings.value("weights_folder", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Load weights", start, WEIGHTS_FILTER)
+        if path:
+            self.settings.setValue("weights_folder", str(Path(path).parent))
+            self.load_weights(path)
+
+    def load_weights(self, weights: str) -> None:
+        """Switch to ``weights`` ("imagenet", "none" or a file path)."""
+        self.session.load(weights)
+
+    def _on_download_clicked(self) -> None:
+        self.download_progress.setRange(0, 0)
+        self.download_progress.show()
+        self.download_cancel.show()
+        self.download_button.setEnabled(False)
+        self.session.download_imagenet()
+
+    def _on_session_download_progress(self, done: int, total: int) -> None:
+        if total:
+            self.download_progress.setRange(0, 1000)
+            self.download_progress.setValue(int(done * 1000 / total))
+            self.download_progress.setFormat(f"{done / 2**20:.0f} / {total / 2**20:.0f} MB")
+        self.show_status("Downloading the ImageNet weights…")
+
+    def _on_session_download_finished(self, ok: bool) -> None:
+        self.download_progress.hide()
+        self.download_cancel.hide()
+        self.download_button.setEnabled(True)
+
+    # Devices ------------------------------------------------------------------------
+    def _on_devices_listed(self, devices: list) -> None:
+        wanted = self.session.device
+        self.device_combo.clear()
+        model = self.device_combo.model()
+        for i, d in enumerate(devices):
+            self.device_combo.addItem(d.label if d.available else f"{d.label} — {d.reason}", d.key)
+            if not d.available:
+                model.item(i).setEnabled(False)
+                model.item(i).setToolTip(d.reason)
+        index = self.device_combo.findData(wanted)
+        self.device_combo.setCurrentIndex(max(index, 0))
+
+    def _on_device_activated(self, _index: int) -> None:
+        device = self.device_combo.currentData() or "cpu"
+        precision = self.precision_combo.currentData() or "auto"
+        if device != self.session.device or precision != self.session.precision:
+            self.session.set_device(device, precision)
+
+    # Errors -------------------------------------------------------------------------
+    def _on_hub_error(self, job: str, message: str) -> None:
+        self._report(job, message)
+
+    def _report(self, title: str, message: str) -> None:
+        """The one place errors are shown: a non-blocking message box and the status bar."""
+        self.show_status(f"{title}: {message}")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.last_error = (title, message)
+
+    last_error: tuple[str, str] | None = None

@@ -1,0 +1,132 @@
+"""The Classify tab's gallery: one row per image, sortable by confidence."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+
+from inception_gui.jobs import ClassifiedImage, Picture
+
+__all__ = ["SORT_ROLE", "ResultsTableModel", "picture_to_pixmap"]
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # numbers for sorting: confidence as a float
+COLUMNS = ("Image", "Top-1", "Confidence", "Top-5")
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def picture_to_pixmap(picture: Picture) -> QPixmap:
+    """A worker's RGB bytes as a pixmap (GUI thread only)."""
+    image = QImage(
+        picture.data, picture.width, picture.height, 3 * picture.width, QImage.Format.Format_RGB888
+    )
+    return QPixmap.fromImage(image.copy())  # copy: the bytes object may go away
+
+
+class ResultsTableModel(QAbstractTableModel):
+    """Rows of :class:`ClassifiedImage`; columns: image, top-1, confidence, top-5."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[ClassifiedImage] = []
+        self._thumbs: list[QPixmap | None] = []
+
+    # Qt model interface -------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, col)
+        if role == SORT_ROLE:
+            return self._sort_key(row, col)
+        if role == Qt.ItemDataRole.DecorationRole and col == 0:
+            return self._thumbs[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.error or "\n".join(
+                f"{p * 100:5.1f}%  {label}" for label, _, p in row.predictions
+            )
+        if role == Qt.ItemDataRole.ForegroundRole and row.error:
+            return QBrush(QColor("#b00020"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _display(row: ClassifiedImage, col: int) -> str:
+        if col == 0:
+            return Path(row.source).name or row.source
+        if row.error:
+            return f"Could not read: {row.error}" if col == 1 else ""
+        label, _, prob = row.predictions[0]
+        if col == 1:
+            return label
+        if col == 2:
+            return f"{prob * 100:.1f}%"
+        return ", ".join(f"{lbl} ({p * 100:.0f}%)" for lbl, _, p in row.predictions[1:])
+
+    @staticmethod
+    def _sort_key(row: ClassifiedImage, col: int):
+        if col == 0:
+            return row.source.lower()
+        if row.error:
+            return -1.0 if col == 2 else ""
+        return row.predictions[0][2] if col == 2 else row.predictions[0][0].lower()
+
+    # Our API ------------------------------------------------------------------------
+    def append(self, item: ClassifiedImage) -> int:
+        """Add one image's outcome; returns its row."""
+        row = len(self._rows)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._rows.append(item)
+        self._thumbs.append(picture_to_pixmap(item.thumbnail) if item.thumbnail else None)
+        self.endInsertRows()
+        return row
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._rows.clear()
+        self._thumbs.clear()
+        self.endResetModel()
+
+    def item(self, row: int) -> ClassifiedImage:
+        return self._rows[row]
+
+    def items(self) -> list[ClassifiedImage]:
+        return list(self._rows)
+
+    def error_count(self) -> int:
+        return sum(1 for r in self._rows if r.error)
+
+    def export_csv(self, path: str | os.PathLike[str], k: int = 5) -> None:
+        """Write every row (path, status, top-k labels and probabilities) atomically."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            header = ["path", "error"]
+            for i in range(1, k + 1):
+                header += [f"label_{i}", f"index_{i}", f"probability_{i}"]
+            writer.writerow(header)
+            for row in self._rows:
+                cells = [row.source, row.error or ""]
+                for label, index, prob in row.predictions[:k]:
+                    cells += [label, index, f"{prob:.6f}"]
+                writer.writerow(cells)
+        os.replace(tmp, path)

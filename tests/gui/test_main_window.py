@@ -1,0 +1,92 @@
+"""The window as a whole: starts before torch, weights state, settings, clean shutdown."""
+
+import subprocess
+import sys
+import textwrap
+
+from PySide6.QtCore import QThreadPool
+
+
+def test_window_is_shown_before_torch_is_imported(tmp_path):
+    script = textwrap.dedent(f"""
+        import os, sys
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from PySide6.QtCore import QSettings, QTimer
+        from inception_gui import app as app_module
+        from inception_gui.main_window import MainWindow
+
+        seen = {{}}
+        original_show = MainWindow.showEvent
+        def spy(self, event):
+            seen.setdefault("torch_at_show", "torch" in sys.modules)
+            original_show(self, event)
+            QTimer.singleShot(0, self.close)
+        MainWindow.showEvent = spy
+        original_init = MainWindow.__init__
+        def init(self, settings=None):
+            original_init(self, QSettings({str(tmp_path / "s.ini")!r}, QSettings.Format.IniFormat))
+        MainWindow.__init__ = init
+        app_module.main([])
+        print("TORCH_AT_SHOW", seen["torch_at_show"])
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert "TORCH_AT_SHOW False" in done.stdout, done.stdout + done.stderr
+
+
+def test_weights_label_and_no_banner_for_trained_weights(window):
+    assert "tiny.safetensors" in window.weights_label.text()
+    assert window.banner.isHidden()
+
+
+def test_bad_weights_file_is_reported_and_the_model_stays(window, qtbot, tmp_path):
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"\x00\x01garbage")
+    with qtbot.waitSignal(window.session.failed, timeout=30_000):
+        window.load_weights(str(bad))
+    assert window.last_error and "broken.safetensors" in window.last_error[1]
+    assert window.session.state.display_name == "tiny.safetensors"
+
+
+def test_settings_persist(window, settings):
+    window.tabs.setCurrentIndex(1)
+    window.classify_tab.last_folder = "/tmp/photos"
+    window.close()
+    assert settings.value("tab") in (1, "1")
+    assert settings.value("last_folder") == "/tmp/photos"
+    assert settings.value("weights").endswith("tiny.safetensors")
+    assert settings.value("geometry") is not None
+
+
+def test_missing_imagenet_weights_fall_back_to_untrained_with_banner(qtbot, settings):
+    from inception_gui.main_window import MainWindow
+
+    settings.setValue("weights", "imagenet")
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    win.start()
+    qtbot.waitUntil(lambda: win.session.state is not None, timeout=60_000)
+    assert not win.session.state.trained
+    assert win.banner.isVisible() and "Download" in win.banner.button("download").text()
+    win.hub.shutdown()
+
+
+def test_devices_are_listed_with_unavailable_ones_disabled(window, qtbot):
+    import torch
+
+    qtbot.waitUntil(lambda: window.device_combo.count() >= 2, timeout=30_000)
+    assert window.device_combo.itemData(0) == "cpu"
+    if not torch.cuda.is_available():
+        item = window.device_combo.model().item(1)
+        assert not item.isEnabled() and "CUDA" in item.text()
+
+
+def test_closing_during_a_job_leaves_no_thread_running(window, qtbot, sample_images):
+    window.classify_tab.classify([str(p) for p in sample_images] * 20)
+    qtbot.waitUntil(lambda: bool(window.hub.running), timeout=10_000)
+    window.close()
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
+    # It really was cut short: far fewer rows than the 60 images asked for.
+    assert window.classify_tab.results.rowCount() < 60
