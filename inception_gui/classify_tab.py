@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QSize, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QIODevice,
+    QMimeData,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,8 +42,16 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff);;All
 
 
 def paths_from_mime(mime: QMimeData) -> list[str]:
-    """Local files and folders named by a drop or paste."""
-    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+    """Local files and folders named by a drop or paste (as URLs, or as lines of text)."""
+    paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+    if not paths and mime.hasText():
+        for line in mime.text().splitlines():
+            line = line.strip().strip('"')
+            if line.startswith("file://"):
+                line = QUrl(line).toLocalFile()
+            if line and Path(line).expanduser().exists():
+                paths.append(str(Path(line).expanduser()))
+    return paths
 
 
 def image_bytes_from_mime(mime: QMimeData) -> bytes | None:

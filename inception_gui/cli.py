@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 __all__ = ["build_parser", "main"]
 
-SUBCOMMANDS = ("classify", "summary")
+SUBCOMMANDS = ("classify", "summary", "install-desktop")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
     summ.add_argument("--no-aux", action="store_true", help="leave out the auxiliary head")
     summ.add_argument("--depth", type=int, default=2, help="levels to print (default 2)")
     summ.add_argument("--json", action="store_true", help="the tree as nested JSON objects")
+    desk = sub.add_parser(
+        "install-desktop",
+        help="add Inception GUI to this user's application menu and 'Open with' (Linux)",
+    )
+    desk.add_argument("--uninstall", action="store_true", help="remove the launcher again")
     return parser
+
+
+def _run_install_desktop(args: argparse.Namespace) -> int:
+    from inception_gui.desktop import install_desktop, uninstall_desktop
+
+    if args.uninstall:
+        removed = uninstall_desktop()
+        print("removed:\n  " + "\n  ".join(map(str, removed)) if removed else "nothing to remove")
+        return 0
+    for path in install_desktop():
+        print(f"installed {path}")
+    return 0
 
 
 def _error(message: str) -> int:
@@ -163,7 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and (argv[0] in SUBCOMMANDS or argv[0] in ("-h", "--help")):
         args = build_parser().parse_args(argv)
-        runners = {"classify": _run_classify, "summary": _run_summary}
+        runners = {
+            "classify": _run_classify,
+            "summary": _run_summary,
+            "install-desktop": _run_install_desktop,
+        }
         return runners[args.command](args)
     from inception_gui.app import main as run_window
 

@@ -116,3 +116,11 @@ def test_cancel_keeps_results_so_far(window, qtbot, sample_images):
     tab.cancel()
     qtbot.waitUntil(lambda: tab._worker is None, timeout=60_000)
     assert tab.results.rowCount() < len(sample_images) * 8
+
+
+def test_paste_file_paths_as_text(window, qtbot, sample_images):
+    tab = window.classify_tab
+    QApplication.clipboard().setText("\n".join(str(p) for p in sample_images[:2]))
+    tab.paste()
+    wait_idle(qtbot, tab, 2)
+    assert {tab.results.item(r).source for r in range(2)} == {str(p) for p in sample_images[:2]}

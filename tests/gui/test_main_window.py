@@ -90,3 +90,40 @@ def test_closing_during_a_job_leaves_no_thread_running(window, qtbot, sample_ima
     assert QThreadPool.globalInstance().activeThreadCount() == 0
     # It really was cut short: far fewer rows than the 60 images asked for.
     assert window.classify_tab.results.rowCount() < 60
+
+
+def test_download_imagenet_weights_with_progress(qtbot, settings, tmp_path, monkeypatch):
+    """The real download code, fed from a local file URL (no test reaches the network)."""
+    import hashlib
+    from types import SimpleNamespace
+
+    import torch
+    import torchvision
+
+    from inception_gui.main_window import MainWindow
+    from model import build_network
+    from model import weights as weights_module
+
+    served = tmp_path / "served.pth"
+    torch.save(build_network("v3", init_weights=False).state_dict(), served)
+    digest = hashlib.sha256(served.read_bytes()).hexdigest()[:8]
+    served = served.rename(tmp_path / f"inception_v3_test-{digest}.pth")
+    real = torchvision.models.Inception_V3_Weights.IMAGENET1K_V1
+    fake = SimpleNamespace(url=served.as_uri(), meta=real.meta, transforms=real.transforms)
+    monkeypatch.setattr(weights_module, "_imagenet_weights", lambda: fake)
+
+    settings.setValue("weights", "none")
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.session.ready, timeout=60_000):
+        win.start()
+    assert win.banner.isVisible()
+    progress = []
+    win.session.download_progress.connect(lambda done, total: progress.append((done, total)))
+    with qtbot.waitSignal(win.session.ready, timeout=60_000) as blocker:
+        win.banner.button("download").click()
+    assert blocker.args[0].trained and blocker.args[0].weights == "imagenet"
+    assert progress and progress[-1][0] == progress[-1][1] == served.stat().st_size
+    assert win.banner.isHidden() and "ImageNet" in win.weights_label.text()
+    win.hub.shutdown()
