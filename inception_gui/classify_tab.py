@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inception_gui.insight import CamControls, cam_job, layers_job, overlay_job
 from inception_gui.jobs import ClassifiedImage, JobStarted, classify_job, decode_pasted, preview_job
 from inception_gui.results_model import SORT_ROLE, ResultsTableModel, picture_to_pixmap
 from inception_gui.session import ModelSession, ModelState
@@ -77,6 +78,7 @@ class ClassifyTab(QWidget):
     """
 
     status = Signal(str)
+    image_selected = Signal(object)  # a path or PIL image, for the Explorer's feature maps
 
     def __init__(self, hub: WorkerHub, session: ModelSession, parent: QWidget | None = None):
         super().__init__(parent)
@@ -141,9 +143,14 @@ class ClassifyTab(QWidget):
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.bars = PredictionBars()
+        self.cam = CamControls()
+        self.cam.changed.connect(self._on_cam_changed)
+        self.cam.opacity_changed.connect(self._on_cam_opacity_changed)
+        self._cam_result = None
         right = QWidget()
         side = QVBoxLayout(right)
         side.addWidget(self.picture, 1)
+        side.addWidget(self.cam)
         side.addWidget(self.caption)
         side.addWidget(self.bars)
 
@@ -292,6 +299,9 @@ class ClassifyTab(QWidget):
             items, self._pending = self._pending, []
             self.classify(items)
         self._refresh_bars()
+        self._hub.start(
+            "Listing layers", layers_job, self._session.classifier(), on_return=self.cam.set_layers
+        )
 
     # Preview -------------------------------------------------------------------------
     def _on_table_current_changed(self, current, _previous) -> None:
@@ -308,10 +318,15 @@ class ClassifyTab(QWidget):
             return
         self.caption.setText(item.source)
         self._refresh_bars()
+        self.cam.set_classes(item.predictions)
         if item.error:
             self.picture.set_picture(None, "This file could not be read.")
             return
         self._preview_source = item.source
+        self.image_selected.emit(self._pasted.get(item.source, item.source))
+        if self.cam.enabled.isChecked():
+            self._on_cam_changed()
+            return
         source = self._pasted.get(item.source, item.source)
         self._hub.start(
             "Showing the picture",
@@ -343,9 +358,59 @@ class ClassifyTab(QWidget):
         if source == self._preview_source:
             self.picture.set_picture(picture_to_pixmap(picture))
 
+    # Grad-CAM --------------------------------------------------------------------------
+    def _on_cam_changed(self) -> None:
+        item = self._shown
+        classifier = self._session.classifier()
+        if item is None or item.error or classifier is None:
+            return
+        if not self.cam.enabled.isChecked():
+            self._cam_result = None
+            self._show_item(item)
+            return
+        class_index = self.cam.class_combo.currentData()
+        layer = self.cam.layer_combo.currentText() or "Mixed_7c"
+        if class_index is None:
+            return
+        self.status.emit(f"Computing the class activation map at {layer}…")
+        self._hub.start(
+            "Computing the class activation map",
+            cam_job,
+            classifier,
+            self._pasted.get(item.source, item.source),
+            class_index,
+            layer,
+            on_return=lambda cam, s=item.source: self._on_cam_ready(s, cam),
+        )
+
+    def _on_cam_ready(self, source: str, cam) -> None:
+        if source != self._preview_source or not self.cam.enabled.isChecked():
+            return
+        self._cam_result = cam
+        self.status.emit(f"Grad-CAM for '{cam.label}' ({cam.probability:.1%}) at {cam.layer}")
+        self._on_cam_opacity_changed(self.cam.opacity_value)
+
+    def _on_cam_opacity_changed(self, opacity: float) -> None:
+        cam = self._cam_result
+        if cam is None:
+            return
+        source = self._preview_source
+        self._hub.start(
+            "Drawing the heatmap",
+            overlay_job,
+            cam,
+            opacity,
+            on_return=lambda pic, s=source: self._on_preview_ready(s, pic),
+        )
+
     def _on_export_clicked(self) -> None:
         start = str(Path(self.last_folder or Path.home()) / "predictions.csv")
         path, _ = QFileDialog.getSaveFileName(self, "Export predictions", start, "CSV (*.csv)")
         if path:
             self.results.export_csv(path, self.k)
             self.status.emit(f"Saved {self.results.rowCount()} rows to {path}")
+
+    def sample_sources(self, count: int = 4) -> list:
+        """A few readable images shown here (paths or pasted pictures), for export checks."""
+        items = [r for r in self.results.items() if not r.error][:count]
+        return [self._pasted.get(r.source, r.source) for r in items]

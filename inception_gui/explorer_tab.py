@@ -17,12 +17,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QTextBrowser,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
+from inception_gui.insight import FeatureGrid, feature_job
 from inception_gui.layer_tree_model import (
     NODE_ROLE,
     LayerFilterProxyModel,
@@ -61,9 +63,11 @@ class ExplorerTab(QWidget):
     summary_ready = Signal(object)
     status = Signal(str)
 
-    def __init__(self, hub: WorkerHub, parent: QWidget | None = None) -> None:
+    def __init__(self, hub: WorkerHub, session=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._hub = hub
+        self._session = session
+        self._image = None  # path or PIL image whose feature maps are shown
         self._summary = None
         self._requested: tuple[str, int] | None = None
         self._running = False
@@ -83,6 +87,14 @@ class ExplorerTab(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by name or type (e.g. Mixed_6, Conv2d)")
         self.search.setClearButtonEnabled(True)
+        self.image_button = QPushButton("Image…")
+        self.image_button.setToolTip(
+            "The image whose feature maps are shown (the Classify tab's selection by default)"
+        )
+        self.image_button.clicked.connect(self._on_image_clicked)
+        self.compare_button = QPushButton("Compare variants…")
+        self.compare_button.setToolTip("v3 and the paper's layout side by side, stage by stage")
+        self.compare_button.clicked.connect(self._on_compare_clicked)
         self.copy_button = QPushButton("Copy")
         self.export_button = QPushButton("Export CSV…")
         self.variant_combo.currentIndexChanged.connect(self.refresh)
@@ -96,6 +108,8 @@ class ExplorerTab(QWidget):
         top.addWidget(QLabel("Input"))
         top.addWidget(self.size_spin)
         top.addWidget(self.search, 1)
+        top.addWidget(self.image_button)
+        top.addWidget(self.compare_button)
         top.addWidget(self.copy_button)
         top.addWidget(self.export_button)
 
@@ -117,9 +131,13 @@ class ExplorerTab(QWidget):
 
         self.details = QTextBrowser()
         self.details.setOpenLinks(False)
+        self.features = FeatureGrid()
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.details, "Details")
+        self.side_tabs.addTab(self.features, "Feature maps")
         splitter = QSplitter()
         splitter.addWidget(self.tree)
-        splitter.addWidget(self.details)
+        splitter.addWidget(self.side_tabs)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([780, 380])
@@ -187,6 +205,7 @@ class ExplorerTab(QWidget):
         if node is None:
             return
         self.details.setHtml(_node_html(node, []))
+        self._request_features(node)
         if node.type.startswith("Inception") and node.type != "InceptionAux":
             self._hub.start(
                 "Measuring the factorization",
@@ -194,6 +213,66 @@ class ExplorerTab(QWidget):
                 node,
                 on_return=lambda found, n=node: self._on_factorizations(n, found),
             )
+
+    # Feature maps ------------------------------------------------------------------------
+    def set_image(self, source) -> None:
+        """Use ``source`` (a path or PIL image) for the feature maps."""
+        self._image = source
+        current = self.tree.currentIndex()
+        node = self.proxy.data(current.siblingAtColumn(0), NODE_ROLE) if current.isValid() else None
+        if node is not None:
+            self._request_features(node)
+
+    def _on_image_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Image for feature maps",
+            "",
+            "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff)",
+        )
+        if path:
+            self.set_image(path)
+            self.side_tabs.setCurrentWidget(self.features)
+
+    def _request_features(self, node) -> None:
+        classifier = self._session.classifier() if self._session is not None else None
+        if self._image is None or classifier is None:
+            self.features.show_message(
+                "Choose an image (Image… or select one in the Classify tab), then select a layer "
+                "to see its most active channels."
+            )
+            return
+        if not node.path or node.output_shape is None or len(node.output_shape) != 4:
+            self.features.show_message(f"{node.name} has no spatial output to show.")
+            return
+        if self._summary is not None and self._summary.variant != classifier.info.variant.value:
+            self.features.show_message(
+                f"The loaded model is the '{classifier.info.variant.value}' variant; switch the "
+                "Explorer to it to see its feature maps."
+            )
+            return
+        self.features.show_message(f"Computing the feature maps of {node.path}…")
+        self._hub.start(
+            "Computing feature maps",
+            feature_job,
+            classifier,
+            self._image,
+            node.path,
+            on_return=lambda maps, p=node.path: self._on_features_ready(p, maps),
+            on_error=lambda exc: self.features.show_message(f"No feature maps: {exc}"),
+        )
+
+    def _on_features_ready(self, path: str, maps) -> None:
+        current = self.proxy.data(self.tree.currentIndex().siblingAtColumn(0), NODE_ROLE)
+        if current is not None and current.path == path:
+            self.features.show_maps(maps)
+
+    def _on_compare_clicked(self) -> None:
+        from inception_gui.dialogs import CompareDialog
+
+        summaries = {self._summary.variant: self._summary} if self._summary else {}
+        dialog = CompareDialog(self._hub, self.size_spin.value(), summaries, self)
+        dialog.open()
 
     def _on_factorizations(self, node, found: list) -> None:
         current = self.proxy.data(self.tree.currentIndex().siblingAtColumn(0), NODE_ROLE)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from inception_gui.classify_tab import ClassifyTab
 from inception_gui.explorer_tab import ExplorerTab
 from inception_gui.session import ModelSession, ModelState
+from inception_gui.train_tab import TrainTab
 from inception_gui.widgets import Banner
 from inception_gui.workers import WorkerHub
 
@@ -62,6 +63,11 @@ class MainWindow(QMainWindow):
         self.weights_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.load_button = QPushButton("Load weights file…")
         self.download_button = QPushButton("Download ImageNet weights")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip(
+            "Save the model as ONNX or TorchScript, checked against PyTorch"
+        )
+        self.export_button.setEnabled(False)
         self.device_combo = QComboBox()
         self.device_combo.addItem("CPU", "cpu")
         self.device_combo.setToolTip("Where the network runs")
@@ -76,6 +82,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.weights_label, 1)
         bar.addWidget(self.load_button)
         bar.addWidget(self.download_button)
+        bar.addWidget(self.export_button)
         bar.addWidget(QLabel("Device"))
         bar.addWidget(self.device_combo)
         bar.addWidget(QLabel("Precision"))
@@ -85,9 +92,11 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.tabs = QTabWidget()
         self.classify_tab = ClassifyTab(self.hub, self.session)
-        self.explorer_tab = ExplorerTab(self.hub)
+        self.explorer_tab = ExplorerTab(self.hub, self.session)
         self.tabs.addTab(self.classify_tab, "Classify")
         self.tabs.addTab(self.explorer_tab, "Explorer")
+        self.train_tab = TrainTab(self.hub)
+        self.tabs.addTab(self.train_tab, "Train")
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -117,11 +126,15 @@ class MainWindow(QMainWindow):
         self.load_button.clicked.connect(self._on_load_clicked)
         self.download_button.clicked.connect(self._on_download_clicked)
         self.download_cancel.clicked.connect(self.session.cancel_download)
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self.classify_tab.image_selected.connect(self.explorer_tab.set_image)
         self.device_combo.activated.connect(self._on_device_activated)
         self.precision_combo.activated.connect(self._on_device_activated)
         self.banner.action.connect(self._on_banner_action)
         self.classify_tab.status.connect(self.show_status)
         self.explorer_tab.status.connect(self.show_status)
+        self.train_tab.status.connect(self.show_status)
+        self.train_tab.use_model.connect(self._on_train_use_model)
 
     # Start-up and settings ----------------------------------------------------------
     def start(self, paths: list[str] | None = None) -> None:
@@ -155,7 +168,21 @@ class MainWindow(QMainWindow):
             self.settings.setValue("weights", state.weights)
         self.settings.sync()
 
+    def confirm_close_during_training(self) -> bool:
+        """Ask whether to stop a running training to close the window."""
+        answer = QMessageBox.question(
+            self,
+            "Training is running",
+            "Stop training and close? The last checkpoint written stays on disk.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.train_tab.running and not self.confirm_close_during_training():
+            event.ignore()
+            return
         self._save_settings()
         if self.hub.running:
             self.show_status("Stopping background work…")
@@ -172,6 +199,7 @@ class MainWindow(QMainWindow):
         self.device_combo.setEnabled(False)
 
     def _on_session_ready(self, state: ModelState) -> None:
+        self.export_button.setEnabled(True)
         self.load_button.setEnabled(True)
         self.device_combo.setEnabled(True)
         self.weights_label.setText(
@@ -249,6 +277,25 @@ class MainWindow(QMainWindow):
         self.download_progress.hide()
         self.download_cancel.hide()
         self.download_button.setEnabled(True)
+
+    def _on_export_clicked(self) -> None:
+        from inception_gui.dialogs import ExportDialog
+
+        state = self.session.state
+        if state is None:
+            return
+        self.export_dialog = ExportDialog(
+            self.hub,
+            self.session.classifier(),
+            state.display_name,
+            self.classify_tab.sample_sources(),
+            self,
+        )
+        self.export_dialog.open()
+
+    def _on_train_use_model(self, path: str) -> None:
+        self.load_weights(path)
+        self.tabs.setCurrentWidget(self.classify_tab)
 
     # Devices ------------------------------------------------------------------------
     def _on_devices_listed(self, devices: list) -> None:

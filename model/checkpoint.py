@@ -22,6 +22,15 @@ from model.preprocess import Preprocess
 
 __all__ = ["Checkpoint", "CheckpointError", "atomic_write", "read_checkpoint", "save_checkpoint"]
 
+
+def _read_umask() -> int:
+    # Read once at import: os.umask can only be read by setting it, which is not thread-safe.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 FORMAT_VERSION = 1
 METADATA_KEY = "inception_gui"
 
@@ -70,6 +79,8 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    # mkstemp creates the file private (0600); give it the permissions a plain open() would.
+    os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         write(tmp)
         with open(tmp, "rb+") as handle:

@@ -29,6 +29,7 @@ def test_classify_json(tiny_checkpoint, sample_images, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert code == 1  # one image failed
     assert doc["weights"] == "tiny.safetensors" and doc["trained"] is True
+    assert doc["precision"] in ("fp32", "bf16")
     by_name = {e["path"].rsplit("/", 1)[-1]: e for e in doc["images"]}
     assert set(by_name) == {p.name for p in sample_images} | {"zero.png"}
     assert "empty" in by_name["zero.png"]["error"]
@@ -98,3 +99,14 @@ def test_import_linter_contract():
     done = subprocess.run([exe], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "KEPT" in done.stdout
+
+
+def test_classify_precision_option(tiny_checkpoint, sample_images, capsys):
+    args = ["classify", "--weights", str(tiny_checkpoint), "--device", "cpu", "--json"]
+    assert main([*args, "--precision", "fp32", str(sample_images[0])]) == 0
+    assert json.loads(capsys.readouterr().out)["precision"] == "fp32"
+    from model.fastpath import _cpu_has_fast
+
+    if not _cpu_has_fast(__import__("torch").float16):
+        assert main([*args, "--precision", "fp16", str(sample_images[0])]) == 2
+        assert "fp16" in capsys.readouterr().err

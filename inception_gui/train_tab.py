@@ -1,0 +1,395 @@
+"""The Train tab: fine-tune the network on a folder with one sub-folder per class."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inception_gui.charts import ConfusionMatrixView, CurvePlot
+from inception_gui.classify_tab import paths_from_mime
+from inception_gui.train_form import TrainSettings
+from inception_gui.workers import CancelToken, WorkerHub
+
+__all__ = ["TrainTab"]
+
+
+def _check_job(folder: str, val_dir: str | None, val_fraction: float):
+    from model.data import check_dataset
+
+    return check_dataset(folder, val_dir=val_dir, val_fraction=val_fraction)
+
+
+def _train_job(config, control):
+    from model.train import train
+
+    yield from train(config, control)
+
+
+class _ControlToken(CancelToken):
+    """Lets the worker hub's shutdown cancel training through its TrainControl."""
+
+    def __init__(self, control) -> None:
+        super().__init__()
+        self._control = control
+
+    def set(self) -> None:
+        super().set()
+        self._control.cancel()
+
+
+def _fmt_eta(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class TrainTab(QWidget):
+    """Pick a folder, check it, set the recipe, train, watch the curves, use the model.
+
+    Signals
+    -------
+    use_model(str)
+        The person wants the Classify tab to use this checkpoint.
+    finished(object)
+        Training ended (the engine's ``TrainingDone``).
+    status(str)
+        A line for the status bar.
+    """
+
+    use_model = Signal(str)
+    finished = Signal(object)
+    status = Signal(str)
+
+    def __init__(self, hub: WorkerHub, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._hub = hub
+        self._report = None
+        self._control = None
+        self._worker = None
+        self._done = None
+        self._started_at = 0.0
+        self.setAcceptDrops(True)
+        self._build()
+
+    # Layout ------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText(
+            "A folder with one sub-folder per class (or drop it here)"
+        )
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._on_browse_clicked)
+        self.folder_edit.editingFinished.connect(self.check_folder)
+        self.val_edit = QLineEdit()
+        self.val_edit.setPlaceholderText("Optional: a separate validation folder")
+        self.val_edit.editingFinished.connect(self.check_folder)
+        self.val_fraction = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.5, singleStep=0.05)
+        self.val_fraction.setValue(0.2)
+        self.val_fraction.setToolTip("Share of each class held out for validation (fixed seed)")
+        self.out_edit = QLineEdit()
+        self.out_edit.setToolTip(
+            "Checkpoints are written here: last.safetensors and best.safetensors"
+        )
+        data = QGridLayout()
+        data.addWidget(QLabel("Training folder"), 0, 0)
+        data.addWidget(self.folder_edit, 0, 1)
+        data.addWidget(browse, 0, 2)
+        data.addWidget(QLabel("Validation"), 1, 0)
+        data.addWidget(self.val_edit, 1, 1)
+        data.addWidget(self.val_fraction, 1, 2)
+        data.addWidget(QLabel("Save to"), 2, 0)
+        data.addWidget(self.out_edit, 2, 1, 1, 2)
+
+        self.report_view = QTextBrowser()
+        self.report_view.setPlaceholderText("The dataset check appears here.")
+        self.report_view.setMaximumHeight(170)
+
+        self.settings = TrainSettings()
+
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.use_button = QPushButton("Use this model")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self._on_pause_clicked)
+        self.stop_button.clicked.connect(self.stop)
+        self.use_button.clicked.connect(self._on_use_clicked)
+        self.start_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.stop_button, self.use_button):
+            buttons.addWidget(b)
+        self.progress = QProgressBar()
+        self.progress_label = QLabel()
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addLayout(data)
+        lv.addWidget(self.report_view)
+        lv.addWidget(self.settings)
+        lv.addStretch(1)
+        lv.addLayout(buttons)
+        lv.addWidget(self.progress)
+        lv.addWidget(self.progress_label)
+
+        self.loss_plot = CurvePlot("Loss", log_y=True)
+        self.acc_plot = CurvePlot("Accuracy", y_range=(0.0, 1.0))
+        self.confusion = ConfusionMatrixView()
+        self.confusion.setToolTip("Click a cell to see its validation images, worst first")
+        self.confusion.cell_clicked.connect(self._on_confusion_cell_clicked)
+        self.per_class = QLabel()
+        self.per_class.setWordWrap(True)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.addWidget(self.loss_plot, 1)
+        rv.addWidget(self.acc_plot, 1)
+        rv.addWidget(QLabel("Confusion matrix (validation)"))
+        rv.addWidget(self.confusion, 1)
+        rv.addWidget(self.per_class)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([520, 600])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self._set_running(False)
+
+    # Folder and dataset check --------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if any(Path(p).is_dir() for p in paths_from_mime(event.mimeData())):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        folders = [p for p in paths_from_mime(event.mimeData()) if Path(p).is_dir()]
+        if folders:
+            self.set_folder(folders[0])
+            event.acceptProposedAction()
+
+    def _on_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Training folder", self.folder_edit.text())
+        if folder:
+            self.set_folder(folder)
+
+    def set_folder(self, folder: str) -> None:
+        """Use ``folder`` for training and check it."""
+        self.folder_edit.setText(folder)
+        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.out_edit.setText(str(Path(base) / "runs" / f"{Path(folder).name}-{stamp}"))
+        self.check_folder()
+
+    def check_folder(self) -> None:
+        folder = self.folder_edit.text().strip()
+        if not folder or self._worker is not None:
+            return
+        self.start_button.setEnabled(False)
+        self.report_view.setHtml("<i>Checking every image in the folder…</i>")
+        self._hub.start(
+            "Checking the dataset",
+            _check_job,
+            folder,
+            self.val_edit.text().strip() or None,
+            self.val_fraction.value(),
+            on_return=self._on_report_ready,
+        )
+
+    def _on_report_ready(self, report) -> None:
+        self._report = report
+        self.report_view.setHtml(_report_html(report))
+        self.start_button.setEnabled(report.ok and self._worker is None)
+
+    # Training ------------------------------------------------------------------------
+    def config(self):
+        """The ``TrainConfig`` the form describes."""
+        from model.train import TrainConfig
+
+        return TrainConfig(
+            data_dir=self.folder_edit.text().strip(),
+            out_dir=self.out_edit.text().strip(),
+            val_dir=self.val_edit.text().strip() or None,
+            val_fraction=self.val_fraction.value(),
+            **self.settings.recipe(),
+        )
+
+    def start(self) -> None:
+        """Start training with the form's settings."""
+        from model.train import TrainControl
+
+        if self._worker is not None:
+            return
+        config = self.config()
+        self._control = TrainControl()
+        self._done = None
+        self.loss_plot.clear()
+        self.acc_plot.clear()
+        self.confusion.set_matrix((), ())
+        self.per_class.clear()
+        self._started_at = time.monotonic()
+        self._set_running(True)
+        self.progress_label.setText("Starting…")
+        self._worker = self._hub.start(
+            "Training",
+            _train_job,
+            config,
+            self._control,
+            token=_ControlToken(self._control),
+            on_yield=self._on_event,
+            on_error=self._on_train_failed,
+            on_finish=self._on_train_finished,
+        )
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    def stop(self) -> None:
+        """Stop after the current batch; the last checkpoint stays."""
+        if self._control is not None:
+            self._control.cancel()
+            self.progress_label.setText("Stopping after this batch…")
+
+    def _on_pause_clicked(self) -> None:
+        if self._control is None:
+            return
+        if self._control.paused:
+            self._control.resume()
+            self.pause_button.setText("Pause")
+        else:
+            self._control.pause()
+            self.pause_button.setText("Resume")
+            self.progress_label.setText("Paused")
+
+    def _on_event(self, event) -> None:
+        kind = type(event).__name__
+        if kind == "DatasetChecked":
+            self._on_report_ready(event.report)
+        elif kind == "BatchProgress":
+            self._on_batch(event)
+        elif kind == "EpochEnd":
+            self._on_epoch(event)
+        elif kind == "TrainingDone":
+            self._on_done(event)
+
+    def _on_batch(self, e) -> None:
+        total = max(1, e.batches)
+        self.progress.setRange(0, total)
+        self.progress.setValue(e.batch)
+        what = {"caching": "Caching features", "val": "Validating"}.get(e.phase, "Training")
+        self.progress_label.setText(
+            f"{what} — epoch {e.epoch}/{e.epochs}, batch {e.batch}/{e.batches} · "
+            f"loss {e.loss:.3f} · accuracy {e.accuracy:.1%} · {e.images_per_s:.1f} images/s · "
+            f"ETA {_fmt_eta(e.eta_s)}"
+        )
+
+    def _on_epoch(self, e) -> None:
+        self.loss_plot.add_point("train", e.epoch, e.train_loss)
+        self.acc_plot.add_point("train", e.epoch, e.train_accuracy)
+        if e.val_loss is not None:
+            self.loss_plot.add_point("validation", e.epoch, e.val_loss)
+            self.acc_plot.add_point("validation", e.epoch, e.val_accuracy)
+        best = " (best so far)" if e.is_best else ""
+        self.status.emit(
+            f"Epoch {e.epoch}/{e.epochs}: validation accuracy {e.val_accuracy:.1%}{best}; "
+            f"saved {Path(e.checkpoint).name}"
+        )
+
+    def _on_done(self, done) -> None:
+        self._done = done
+        self.confusion.set_matrix(done.class_names, done.confusion_matrix)
+        self.per_class.setText(
+            "Per-class accuracy: "
+            + ", ".join(f"{n} {a:.0%}" for n, a in zip(done.class_names, done.per_class_accuracy))
+        )
+        how = "stopped" if done.cancelled else ("stopped early" if done.stopped_early else "done")
+        self.progress_label.setText(
+            f"Training {how} after {done.epochs_run} epoch(s) in "
+            f"{_fmt_eta(time.monotonic() - self._started_at)}. Best: {done.best_checkpoint}"
+        )
+        self.finished.emit(done)
+
+    def _on_train_failed(self, exc: BaseException) -> None:
+        self.progress_label.setText(f"Training could not run: {exc}")
+        self.status.emit(f"Training: {exc}")
+
+    def _on_train_finished(self) -> None:
+        self._worker = None
+        self._control = None
+        self._set_running(False)
+        self.pause_button.setText("Pause")
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running and bool(self._report and self._report.ok))
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.use_button.setEnabled(not running and self._best_checkpoint() is not None)
+        for w in (self.folder_edit, self.val_edit, self.out_edit, self.settings):
+            w.setEnabled(not running)
+
+    def _best_checkpoint(self) -> str | None:
+        done = self._done
+        if done is None:
+            return None
+        path = done.best_checkpoint or done.last_checkpoint
+        return str(path) if path and Path(path).is_file() else None
+
+    def _on_confusion_cell_clicked(self, true_index: int, predicted_index: int) -> None:
+        if self._done is None:
+            return
+        from inception_gui.dialogs import MistakesDialog
+
+        self.mistakes_dialog = MistakesDialog(
+            self._hub, self._done, true_index, predicted_index, self
+        )
+        self.mistakes_dialog.open()
+
+    def _on_use_clicked(self) -> None:
+        path = self._best_checkpoint()
+        if path:
+            self.use_model.emit(path)
+
+
+def _report_html(report) -> str:
+    import html
+
+    e = html.escape
+    parts = []
+    for err in report.errors:
+        parts.append(f"<p style='color:#b00020'><b>Cannot train:</b> {e(err)}</p>")
+    if report.class_names:
+        rows = "".join(
+            f"<tr><td>{e(n)}</td><td align='right'>{report.train_counts.get(n, 0)}</td>"
+            f"<td align='right'>{report.val_counts.get(n, 0)}</td></tr>"
+            for n in report.class_names
+        )
+        parts.append(
+            "<table cellspacing='6'><tr><th align='left'>class</th><th>train</th>"
+            f"<th>validation</th></tr>{rows}</table>"
+        )
+    for warning in report.warnings:
+        parts.append(f"<p style='color:#8a6100'>⚠ {e(warning)}</p>")
+    if report.unreadable:
+        listed = "".join(f"<li>{e(p)}: {e(r)}</li>" for p, r in report.unreadable[:50])
+        more = (
+            f"<li>… and {len(report.unreadable) - 50} more</li>"
+            if len(report.unreadable) > 50
+            else ""
+        )
+        parts.append(
+            f"<p>{len(report.unreadable)} file(s) cannot be read and will be left out "
+            f"(nothing is moved or deleted):</p><ul>{listed}{more}</ul>"
+        )
+    return "".join(parts)

@@ -1,0 +1,446 @@
+"""The training loop behind :func:`model.train.train`: one object per run.
+
+Head-only training with ``cache_features`` runs the frozen backbone once, in
+eval mode, over centre crops of every image, keeps the 2048 pooled features
+per image, and trains the classifier on those: every epoch after the first
+costs a matrix product per batch instead of a network's forward pass. The
+price is augmentation: each image is seen as one centre crop, never flipped or
+re-cropped. Set ``cache_features=False`` to keep augmentation and pay the
+backbone's forward pass on every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, DistributedSampler
+
+from model.data import DatasetReport, ImageListDataset, train_transform
+from model.distributed import World, state_digest
+from model.preprocess import Preprocess
+from model.recipe import (
+    autocast,
+    default_lr,
+    default_weight_decay,
+    detect_precision,
+    freeze,
+    make_optimizer,
+    make_scheduler,
+    set_train_mode,
+)
+from model.run_files import RunFiles, start_network, validation_summary
+from model.train import (
+    BatchProgress,
+    EpochEnd,
+    TrainConfig,
+    TrainControl,
+    TrainingDone,
+    TrainingError,
+)
+
+__all__ = ["Trainer"]
+
+
+class _HeadOnly(nn.Module):
+    """The classifier alone, fed cached pooled features (N x 2048)."""
+
+    def __init__(self, network: nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.network.forward_head(features[:, :, None, None])
+
+
+def _batches(indices: list[int], size: int) -> list[list[int]]:
+    """Consecutive batches; a last batch of one joins the one before (BatchNorm needs two)."""
+    out = [indices[i : i + size] for i in range(0, len(indices), size)]
+    if len(out) > 1 and len(out[-1]) == 1:
+        out[-2] = out[-2] + out.pop()
+    return out
+
+
+class Trainer:
+    """Builds the network, optimizer and data for a run, and runs its epochs as events."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        report: DatasetReport,
+        device: torch.device,
+        world: World,
+        resume: dict[str, Any] | None,
+    ) -> None:
+        self.config, self.report, self.device, self.world = config, report, device, world
+        self.precision = self._precision()
+        torch.manual_seed(config.seed)  # the new classifier: the same on every process
+        self.net, start = start_network(config, report.class_names, resume)
+        self.aux = config.use_aux and config.train_from in ("mixed_6", "all")
+        self.aux = self.aux and self.net.AuxLogits is not None
+        if not self.aux:
+            self.net.drop_aux()  # never trained, so never saved
+        self.trainable = freeze(self.net, config.train_from)
+        self.cached = config.train_from == "head" and config.cache_features
+        self.net.to(device, memory_format=torch.channels_last)
+        self.files = RunFiles(
+            Path(config.out_dir).expanduser(),
+            config,
+            report,
+            Preprocess.for_size(config.input_size, base=start.preprocess),
+            start,
+        )
+        fine_tune = config.train_from != "head" and config.weights != "none"
+        self.lr = config.lr or default_lr(config.optimizer, config.batch_size, fine_tune)
+        decay = config.weight_decay
+        decay = default_weight_decay(config.optimizer) if decay is None else decay
+        self.params = [p for p in self.net.parameters() if p.requires_grad]
+        self.optimizer = make_optimizer(self.params, config.optimizer, self.lr, decay)
+        self.scheduler = make_scheduler(self.optimizer, config.schedule, config.epochs)
+        self.scaler = torch.amp.GradScaler(device.type) if self.precision == "fp16" else None
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        self.model = self._wrap(_HeadOnly(self.net) if self.cached else self.net)
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, Any] | None = None  # the best epoch's validation
+        self.start_epoch, self.bad_epochs, self.lowest_loss = 1, 0, math.inf
+        if resume is not None:
+            self._restore(resume)
+        self.features: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        self.epoch_s = self.val_s = 0.0
+
+    def _precision(self) -> str:
+        precision = self.config.precision
+        if precision == "auto":
+            return detect_precision(self.device)
+        if precision == "fp16" and self.device.type != "cuda":
+            raise TrainingError("fp16 training needs a CUDA device; use bf16 or fp32 on the CPU")
+        return precision
+
+    def _wrap(self, module: nn.Module) -> nn.Module:
+        if not self.world.distributed:
+            return module
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        # Running statistics are averaged once an epoch (World.average_buffers)
+        # rather than broadcast from rank 0 before every forward pass.
+        return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.start_epoch = int(state["epoch"]) + 1
+        self.history = list(state.get("history", []))
+        self.best = state.get("best")
+        self.bad_epochs = int(state.get("bad_epochs", 0))
+        self.lowest_loss = float(state.get("lowest_loss", math.inf))
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(self, control: TrainControl) -> Iterator[Any]:
+        """Yield BatchProgress and EpochEnd events, then TrainingDone."""
+        # Flat image regions through frozen BatchNorm layers make subnormal
+        # floats, which x86 cores compute up to a hundred times slower (seen:
+        # 2.3 s instead of 0.03 s a batch). Flushing them to zero changes no
+        # result that matters. torch has no getter: restore the default after.
+        flushing = torch.set_flush_denormal(True)
+        try:
+            yield from self._epochs(control)
+        finally:
+            if flushing:
+                torch.set_flush_denormal(False)
+
+    def _epochs(self, control: TrainControl) -> Iterator[Any]:
+        epochs, done, cancelled, stopped = self.config.epochs, 0, False, False
+        last_epoch = self.start_epoch - 1
+        for epoch in range(self.start_epoch, epochs + 1):
+            began = time.perf_counter()
+            if self.cached and not self.features:
+                if not (yield from self._cache(epoch, control)):
+                    cancelled = True
+                    break
+                began = time.perf_counter()
+            train = yield from self._train_epoch(epoch, control)
+            val = None if train is None else (yield from self._validate(epoch, control))
+            if train is None or val is None:
+                cancelled = True
+                break
+            self.epoch_s = time.perf_counter() - began
+            end, stopped = self._finish_epoch(epoch, train, val)
+            done, last_epoch = done + 1, epoch
+            yield end
+            if stopped:
+                break
+        self._write_digest()
+        yield self._done(done, last_epoch, cancelled, stopped)
+
+    def _stop(self, control: TrainControl) -> bool:
+        control.wait_while_paused()
+        return self.world.any(control.cancelled)
+
+    def _indices(self, n: int, epoch: int, shuffle: bool) -> list[int]:
+        """This process's share of ``range(n)`` for ``epoch``: the same order on every run."""
+        if self.world.distributed:
+            sampler = DistributedSampler(
+                range(n), self.world.size, self.world.rank, shuffle=shuffle, seed=self.config.seed
+            )
+            sampler.set_epoch(epoch)
+            return list(sampler)
+        if not shuffle:
+            return list(range(n))
+        generator = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
+        return torch.randperm(n, generator=generator).tolist()
+
+    def _loader(self, samples, transform, batches: list[list[int]]) -> DataLoader:
+        return DataLoader(
+            ImageListDataset(samples, transform),
+            batch_sampler=batches,
+            num_workers=self.config.num_workers,
+            pin_memory=self.device.type == "cuda",
+        )
+
+    def _progress(self, epoch, batch, batches, meter, phase, started) -> BatchProgress:
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        per_batch = elapsed / batch
+        left = per_batch * (batches - batch) + (self.val_s if phase == "train" else 0.0)
+        later = self.epoch_s or (per_batch * batches + self.val_s if phase == "train" else 0.0)
+        n = max(meter[2], 1)
+        return BatchProgress(
+            epoch=epoch,
+            epochs=self.config.epochs,
+            batch=batch,
+            batches=batches,
+            loss=meter[0] / n,
+            accuracy=meter[1] / n,
+            images_per_s=meter[2] * self.world.size / elapsed,
+            eta_s=left + later * (self.config.epochs - epoch),
+            phase=phase,
+        )
+
+    # -- training --------------------------------------------------------------------------
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, int]:
+        x = x.to(self.device, non_blocking=True)
+        y = y.to(self.device, non_blocking=True)
+        if x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(self.device, "fp32" if self.cached else self.precision):
+            out = self.model(x)
+        logits, aux = out if isinstance(out, tuple) else (out, None)
+        loss = self.criterion(logits.float(), y)
+        if aux is not None:
+            loss = loss + self.config.aux_weight * self.criterion(aux.float(), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+        else:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        if self.config.grad_clip:
+            nn.utils.clip_grad_norm_(self.params, self.config.grad_clip)
+        if self.scaler is None:
+            self.optimizer.step()
+        else:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        return loss.item(), int((logits.argmax(1) == y).sum().item())
+
+    def _train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if self.cached:
+            features, labels, _ = self.features["train"]
+            generator = torch.Generator().manual_seed(self.config.seed * 7919 + epoch)
+            order = torch.randperm(len(labels), generator=generator).tolist()
+            for batch in _batches(order, self.config.batch_size):
+                yield features[batch], labels[batch]
+            return
+        c = self.config
+        transform = train_transform(self.files.preprocess, c.random_resized_crop, c.hflip)
+        batches = _batches(self._indices(len(self.report.train_samples), epoch, True), c.batch_size)
+        for x, y, _ in self._loader(self.report.train_samples, transform, batches):
+            yield x, y
+
+    def _count_train_batches(self) -> int:
+        if self.cached:
+            n = len(self.features["train"][1])
+        else:
+            n = len(self._indices(len(self.report.train_samples), 0, False))
+        return len(_batches(list(range(n)), self.config.batch_size))
+
+    def _train_epoch(self, epoch: int, control: TrainControl):
+        set_train_mode(self.net, self.trainable)
+        batches, meter, started = self._count_train_batches(), [0.0, 0, 0], time.perf_counter()
+        for batch, (x, y) in enumerate(self._train_batches(epoch), start=1):
+            if self._stop(control):
+                return None
+            loss, correct = self._step(x, y)
+            meter = [meter[0] + loss * len(y), meter[1] + correct, meter[2] + len(y)]
+            yield self._progress(epoch, batch, batches, meter, "train", started)
+        if self.config.train_from != "head":
+            self.world.average_buffers(self.net)
+        total = self.world.sum(meter)
+        return total[0] / max(total[2], 1), total[1] / max(total[2], 1)
+
+    # -- features and validation -------------------------------------------------------------
+
+    def _eval_batches(self, split: str, epoch: int) -> list[list[int]]:
+        samples = self.report.train_samples if split == "train" else self.report.val_samples
+        return _batches(self._indices(len(samples), epoch, False), self.config.batch_size)
+
+    def _cache(self, epoch: int, control: TrainControl):
+        """Run the frozen backbone once over both splits; True when finished."""
+        self.net.eval()
+        batches = {s: self._eval_batches(s, 0) for s in ("train", "val")}
+        total, done, started = sum(len(b) for b in batches.values()), 0, time.perf_counter()
+        meter = [0.0, 0, 0]
+        for split, samples in (
+            ("train", self.report.train_samples),
+            ("val", self.report.val_samples),
+        ):
+            parts: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+            for x, y, pos in self._loader(samples, self.files.preprocess.transform, batches[split]):
+                if self._stop(control):
+                    return False
+                x = x.to(self.device).contiguous(memory_format=torch.channels_last)
+                with torch.inference_mode(), autocast(self.device, self.precision):
+                    features = self.net.forward_features(x)
+                pooled = torch.flatten(self.net.avgpool(features), 1).float()
+                parts.append((pooled.to(self.device), y.to(self.device), pos))
+                done, meter[2] = done + 1, meter[2] + len(y)
+                yield self._progress(epoch, done, total, meter, "caching", started)
+            if parts:
+                self.features[split] = tuple(torch.cat(p) for p in zip(*parts))
+            else:
+                empty = torch.empty(0, dtype=torch.long)
+                self.features[split] = (torch.empty(0, 2048, device=self.device), empty, empty)
+        return True
+
+    def _val_batches(self):
+        if self.cached:
+            features, labels, positions = self.features["val"]
+            for batch in _batches(list(range(len(labels))), self.config.batch_size):
+                yield self._head_logits(features[batch]), labels[batch], positions[batch]
+            return
+        loader = self._loader(
+            self.report.val_samples, self.files.preprocess.transform, self._eval_batches("val", 0)
+        )
+        for x, y, pos in loader:
+            x = x.to(self.device).contiguous(memory_format=torch.channels_last)
+            with autocast(self.device, self.precision):
+                logits = self.net(x)
+            yield logits, y, pos
+
+    def _head_logits(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net.forward_head(features[:, :, None, None])
+
+    def _validate(self, epoch: int, control: TrainControl):
+        """Per-image results as {position: (true, predicted, loss)}; None when cancelled."""
+        self.net.eval()
+        started, results, meter = time.perf_counter(), {}, [0.0, 0, 0]
+        batches = len(self._eval_batches("val", 0))
+        with torch.inference_mode():
+            for batch, (logits, y, pos) in enumerate(self._val_batches(), start=1):
+                if self._stop(control):
+                    return None
+                y = y.to(logits.device)
+                losses = nn.functional.cross_entropy(logits.float(), y, reduction="none")
+                predicted = logits.argmax(1)
+                for p, t, k, loss in zip(
+                    pos.tolist(), y.tolist(), predicted.tolist(), losses.tolist()
+                ):
+                    results[p] = (t, k, loss)
+                meter = [
+                    meter[0] + losses.sum().item(),
+                    meter[1] + int((predicted == y).sum()),
+                    meter[2] + len(y),
+                ]
+                yield self._progress(epoch, batch, batches, meter, "val", started)
+        self.val_s = time.perf_counter() - started
+        merged: dict[int, tuple[int, int, float]] = {}
+        for part in self.world.gather(results):
+            merged.update(part)  # DistributedSampler pads shards with repeats: keep one
+        return merged
+
+    # -- the end of an epoch and of the run ----------------------------------------------------
+
+    def _finish_epoch(
+        self, epoch: int, train: tuple[float, float], val: dict
+    ) -> tuple[EpochEnd, bool]:
+        lr = float(self.optimizer.param_groups[0]["lr"])
+        self.scheduler.step()
+        summary = validation_summary(val, self.report, len(self.report.class_names))
+        record = {
+            "epoch": epoch,
+            "train_loss": train[0],
+            "train_accuracy": train[1],
+            "val_loss": summary["val_loss"],
+            "val_accuracy": summary["val_accuracy"],
+            "lr": lr,
+        }
+        self.history.append(record)
+        is_best = self._is_best(record)
+        if is_best:
+            self.best = {**summary, "epoch": epoch, "train_loss": train[0]}
+        watched = record["val_loss"] if record["val_loss"] is not None else record["train_loss"]
+        self.bad_epochs = 0 if watched < self.lowest_loss else self.bad_epochs + 1
+        self.lowest_loss = min(self.lowest_loss, watched)
+        patience = self.config.early_stopping_patience
+        stopped = patience is not None and self.bad_epochs >= patience
+        if self.world.is_main:
+            self.files.save(epoch, self, is_best)
+        eta = self.epoch_s * (self.config.epochs - epoch) if not stopped else 0.0
+        end = EpochEnd(
+            epoch=epoch,
+            epochs=self.config.epochs,
+            train_loss=train[0],
+            train_accuracy=train[1],
+            val_loss=record["val_loss"],
+            val_accuracy=record["val_accuracy"],
+            lr=lr,
+            checkpoint=str(self.files.last),
+            best_checkpoint=str(self.files.best),
+            is_best=is_best,
+            eta_s=eta,
+        )
+        return end, stopped
+
+    def _is_best(self, record: dict[str, Any]) -> bool:
+        if self.best is None:
+            return True
+        if record["val_accuracy"] is None:  # no validation images: the training loss decides
+            return record["train_loss"] < self.best["train_loss"]
+        best_acc, best_loss = self.best["val_accuracy"], self.best["val_loss"]
+        return record["val_accuracy"] > best_acc or (
+            record["val_accuracy"] == best_acc and record["val_loss"] < best_loss
+        )
+
+    def _done(self, done: int, last_epoch: int, cancelled: bool, stopped: bool) -> TrainingDone:
+        best = self.best or {}
+        saved = last_epoch > 0 and (self.files.last.exists() or not self.world.is_main)
+        return TrainingDone(
+            out_dir=str(self.files.out_dir),
+            last_checkpoint=str(self.files.last) if saved else None,
+            best_checkpoint=str(self.files.best) if saved else None,
+            epochs_run=done,
+            cancelled=cancelled,
+            stopped_early=stopped,
+            class_names=self.report.class_names,
+            confusion_matrix=tuple(tuple(row) for row in best.get("confusion", ())),
+            per_class_accuracy=tuple(best.get("per_class", ())),
+            val_samples=tuple(tuple(s) for s in best.get("samples", ())),
+            last_epoch=last_epoch,
+        )
+
+    def _write_digest(self) -> None:
+        folder = os.environ.get("INCEPTION_GUI_DIGEST_DIR")
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            digest = state_digest(self.net)
+            (Path(folder) / f"rank{self.world.rank}.sha256").write_text(digest + "\n")

@@ -1,0 +1,81 @@
+"""Seeing inside, in the window: Grad-CAM, feature maps, mistakes review, variants, export."""
+
+from PySide6.QtCore import QModelIndex
+
+
+def _classify(window, qtbot, paths):
+    tab = window.classify_tab
+    tab.classify([str(p) for p in paths])
+    qtbot.waitUntil(
+        lambda: tab.results.rowCount() == len(paths) and tab._worker is None, timeout=60_000
+    )
+    return tab
+
+
+def test_grad_cam_overlay_in_the_classify_tab(window, qtbot, sample_images):
+    tab = _classify(window, qtbot, sample_images[:1])
+    qtbot.waitUntil(lambda: tab.cam.layer_combo.count() > 0, timeout=30_000)
+    assert tab.cam.layer_combo.currentText() == "Mixed_7c"
+    assert tab.cam.class_combo.count() == 3
+    tab.cam.enabled.setChecked(True)
+    qtbot.waitUntil(lambda: tab._cam_result is not None, timeout=60_000)
+    cam = tab._cam_result
+    assert cam.layer == "Mixed_7c"
+    assert cam.heatmap.shape == (cam.photo.height, cam.photo.width)
+    assert cam.heatmap.min() >= 0 and cam.heatmap.max() <= 1
+    tab.cam.layer_combo.setCurrentIndex(tab.cam.layer_combo.findText("Mixed_6e"))
+    tab.cam.layer_combo.activated.emit(tab.cam.layer_combo.currentIndex())
+    qtbot.waitUntil(lambda: tab._cam_result.layer == "Mixed_6e", timeout=60_000)
+
+
+def test_feature_maps_have_the_layers_shape(window, qtbot, sample_images):
+    from model import summarize
+
+    explorer = window.explorer_tab
+    qtbot.waitUntil(lambda: explorer.summary is not None, timeout=60_000)
+    explorer.set_image(str(sample_images[0]))
+    root = explorer.proxy.index(0, 0, QModelIndex())
+    index = next(
+        explorer.proxy.index(r, 0, root)
+        for r in range(explorer.proxy.rowCount(root))
+        if explorer.proxy.index(r, 0, root).data() == "Mixed_6b"
+    )
+    explorer.tree.setCurrentIndex(index)
+    qtbot.waitUntil(lambda: explorer.features.shown is not None, timeout=60_000)
+    maps = explorer.features.shown
+    size = window.session.state.input_size
+    expected = summarize("v3", size).root.find("Mixed_6b").output_shape[1:]
+    assert maps.shape == expected and maps.input_size == size
+    assert len(maps.channels) == 16
+    assert maps.channels[0].mean >= maps.channels[-1].mean
+
+
+def test_variant_comparison_dialog(window, qtbot):
+    from inception_gui.dialogs import CompareDialog
+
+    dialog = CompareDialog(window.hub, 107, {}, window)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.comparison is not None, timeout=60_000)
+    names = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    assert "Mixed_5b" in names and "Mixed_7c" in names
+    assert "71%" in dialog.claims.toPlainText() and "28%" in dialog.claims.toPlainText()
+
+
+def test_export_dialog_checks_the_file(window, qtbot, tmp_path, sample_images):
+    from inception_gui.dialogs import ExportDialog
+
+    dialog = ExportDialog(
+        window.hub,
+        window.session.classifier(),
+        "tiny.safetensors",
+        [str(p) for p in sample_images[:2]],
+        window,
+    )
+    qtbot.addWidget(dialog)
+    dialog.format.setCurrentIndex(dialog.format.findData("both"))
+    dialog.path.setText(str(tmp_path / "tiny.onnx"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: bool(dialog.checks), timeout=180_000)
+    assert {p.rsplit(".", 1)[-1] for p, _ in dialog.checks} == {"onnx", "pt"}
+    assert all(check.ok for _, check in dialog.checks)
+    assert "matches PyTorch" in dialog.result.toPlainText()

@@ -1,0 +1,103 @@
+"""The Train tab: check a folder, train to the end, use the model in the Classify tab."""
+
+import pytest
+from PIL import Image, ImageDraw
+
+
+@pytest.fixture(scope="module")
+def colour_folder(tmp_path_factory):
+    """Three classes the network can learn in a few epochs: red, green and blue pictures."""
+    root = tmp_path_factory.mktemp("colours")
+    colours = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
+    for name, rgb in colours.items():
+        (root / name).mkdir()
+        for i in range(8):
+            img = Image.new("RGB", (64, 64), tuple(max(0, c - 12 * i) for c in rgb))
+            ImageDraw.Draw(img).rectangle((4 * i, 4, 4 * i + 12, 20), fill=(255, 255, 255))
+            img.save(root / name / f"{i}.png")
+    (root / "red" / "broken.jpg").write_bytes(b"not an image")
+    return root
+
+
+def test_train_tab_trains_and_use_this_model_switches_classify(
+    window, qtbot, colour_folder, tmp_path
+):
+    tab = window.train_tab
+    tab.folder_edit.setText(str(colour_folder))
+    tab.out_edit.setText(str(tmp_path / "run"))
+    with qtbot.waitSignal(tab.report_view.textChanged, timeout=30_000):
+        tab.check_folder()
+    qtbot.waitUntil(lambda: tab.start_button.isEnabled(), timeout=30_000)
+    assert "broken.jpg" in tab.report_view.toPlainText()
+    tab.settings.start_from.setCurrentIndex(tab.settings.start_from.findData("none"))
+    tab.settings.train_from.setCurrentIndex(tab.settings.train_from.findData("all"))
+    tab.settings.epochs.setValue(2)
+    tab.settings.batch_size.setValue(8)
+    tab.settings.input_size.setValue(75)
+    with qtbot.waitSignal(tab.finished, timeout=240_000) as blocker:
+        tab.start()
+    done = blocker.args[0]
+    assert done.class_names == ("blue", "green", "red")
+    assert len(tab.loss_plot.series("train")) == 2
+    assert tab.confusion.matrix() and len(tab.confusion.matrix()) == 3
+    qtbot.waitUntil(lambda: tab.use_button.isEnabled(), timeout=10_000)
+
+    # Each confusion-matrix cell opens exactly the validation images counted in it.
+    matrix = tab.confusion.matrix()
+    for r in range(3):
+        for c in range(3):
+            tab._on_confusion_cell_clicked(r, c)
+            dialog = tab.mistakes_dialog
+            assert dialog.list.count() == matrix[r][c]
+            assert all(s.true_index == r and s.predicted_index == c for s in dialog.samples)
+            losses = [s.loss for s in dialog.samples]
+            assert losses == sorted(losses, reverse=True)
+            dialog.close()
+
+    with qtbot.waitSignal(window.session.ready, timeout=60_000) as ready:
+        tab.use_button.click()
+    assert ready.args[0].class_names == ("blue", "green", "red")
+    assert window.tabs.currentWidget() is window.classify_tab
+    classify = window.classify_tab
+    classify.classify([str(colour_folder / "green" / "0.png")])
+    qtbot.waitUntil(
+        lambda: classify.results.rowCount() == 1 and classify._worker is None, timeout=60_000
+    )
+    labels = {label for label, _, _ in classify.results.item(0).predictions}
+    assert labels == {"blue", "green", "red"}
+
+
+def test_empty_folder_cannot_start(window, qtbot, tmp_path):
+    tab = window.train_tab
+    tab.folder_edit.setText(str(tmp_path))
+    with qtbot.waitSignal(tab.report_view.textChanged, timeout=30_000):
+        tab.check_folder()
+    qtbot.waitUntil(lambda: "Cannot train" in tab.report_view.toPlainText(), timeout=30_000)
+    assert not tab.start_button.isEnabled()
+
+
+def test_closing_during_training_asks_then_stops_cleanly(
+    window, qtbot, colour_folder, tmp_path, monkeypatch
+):
+    from PySide6.QtCore import QThreadPool
+
+    tab = window.train_tab
+    tab.folder_edit.setText(str(colour_folder))
+    tab.out_edit.setText(str(tmp_path / "run2"))
+    tab.settings.start_from.setCurrentIndex(tab.settings.start_from.findData("none"))
+    tab.settings.train_from.setCurrentIndex(tab.settings.train_from.findData("all"))
+    tab.settings.epochs.setValue(50)
+    tab.settings.batch_size.setValue(4)
+    tab.settings.input_size.setValue(75)
+    with qtbot.waitSignal(tab.report_view.textChanged, timeout=30_000):
+        tab.check_folder()
+    qtbot.waitUntil(lambda: tab.start_button.isEnabled(), timeout=30_000)
+    tab.start()
+    qtbot.waitUntil(lambda: "batch" in tab.progress_label.text(), timeout=60_000)
+    asked = []
+    monkeypatch.setattr(window, "confirm_close_during_training", lambda: asked.append(1) or False)
+    window.close()
+    assert asked and window.isVisible() and tab.running  # "No" keeps it running
+    monkeypatch.setattr(window, "confirm_close_during_training", lambda: True)
+    window.close()
+    assert QThreadPool.globalInstance().activeThreadCount() == 0

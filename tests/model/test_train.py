@@ -1,0 +1,295 @@
+"""The training engine: the dataset check, learning, pause/cancel, resume, crash safety, the CLI.
+
+The data are Pillow-drawn solid colours at 75 px. The head-only runs start
+from a random network whose BatchNorm statistics were measured on noise (a
+real checkpoint on disk), so that its frozen features are finite and stable.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from model import load_network
+from model.data import check_dataset
+from model.train import (
+    BatchProgress,
+    DatasetChecked,
+    EpochEnd,
+    TrainConfig,
+    TrainControl,
+    TrainingDone,
+    TrainingError,
+    detect_precision,
+    train,
+)
+
+COLOURS = {"blue": (30, 40, 220), "green": (30, 200, 40), "red": (220, 30, 30)}
+
+
+def make_dataset(root: Path, per_class: int = 8, colours=COLOURS) -> Path:
+    """One folder per colour; images of different sizes and formats."""
+    for name, colour in colours.items():
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            fmt = "png" if i % 2 else "jpg"
+            Image.new("RGB", (48 + 8 * i, 64), colour).save(folder / f"{i}.{fmt}")
+    return root
+
+
+@pytest.fixture(scope="module")
+def colours(tmp_path_factory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("colours"))
+
+
+@pytest.fixture(scope="module")
+def backbone(tmp_path_factory) -> Path:
+    """A random v3 whose BatchNorm statistics were measured, saved as a project checkpoint."""
+    from model import Checkpoint, Preprocess, build_network, save_checkpoint
+
+    torch.manual_seed(0)
+    net = build_network("v3", num_classes=3)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None  # a plain average over what it sees
+    with torch.no_grad():
+        net.train()(torch.rand(16, 3, 75, 75) * 4 - 2)
+    path = tmp_path_factory.mktemp("backbone") / "backbone.safetensors"
+    ckpt = Checkpoint(net.state_dict(), "v3", ("a", "b", "c"), Preprocess.for_size(75))
+    save_checkpoint(ckpt, path)
+    return path
+
+
+def head_config(data: Path, out: Path, backbone: Path, **changes) -> TrainConfig:
+    options = dict(
+        weights=str(backbone),
+        train_from="head",
+        input_size=75,
+        batch_size=4,
+        epochs=10,
+        val_fraction=0.25,
+        lr=1e-5,  # the random backbone's features are large (~100)
+    )
+    options.update(changes)
+    return TrainConfig(str(data), str(out), **options)
+
+
+def run(config, control=None) -> list:
+    return list(train(config, control))
+
+
+def of(events, kind) -> list:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_dataset_check_reports_unreadable_files_and_leaves_them(tmp_path):
+    data = make_dataset(tmp_path / "d", per_class=4)
+    bad = data / "red" / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (data / "red" / "empty.png").write_bytes(b"")
+    report = check_dataset(data, val_fraction=0.25)
+    assert report.ok, report.errors
+    assert report.class_names == ("blue", "green", "red")
+    assert sorted(Path(p).name for p, _ in report.unreadable) == ["broken.jpg", "empty.png"]
+    assert all(reason for _, reason in report.unreadable)
+    assert report.train_counts == {"blue": 3, "green": 3, "red": 3}
+    assert report.val_counts == {"blue": 1, "green": 1, "red": 1}
+    assert any("could not be read" in w for w in report.warnings)
+    assert bad.exists()  # reported, never touched
+    assert check_dataset(data, val_fraction=0.25).val_samples == report.val_samples  # fixed seed
+
+
+def test_unreadable_images_are_skipped_in_training(tmp_path, backbone):
+    data = make_dataset(tmp_path / "d", per_class=4)
+    (data / "blue" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    events = run(head_config(data, tmp_path / "out", backbone, epochs=1))
+    report = events[0].report
+    assert [Path(p).name for p, _ in report.unreadable] == ["broken.png"]
+    assert all("broken" not in p for p, _ in report.train_samples + report.val_samples)
+    assert of(events, TrainingDone)[0].epochs_run == 1
+
+
+def test_imbalance_and_too_few_images(tmp_path):
+    data = make_dataset(tmp_path / "d", per_class=9)
+    for i in range(1, 9):
+        next((data / "red").glob(f"{i}.*")).unlink()
+    report = check_dataset(data)
+    assert not report.ok
+    assert any("'red' has 1 readable image" in e for e in report.errors)
+    for i in range(1, 3):
+        Image.new("RGB", (40, 40), (200, 0, 0)).save(data / "red" / f"extra{i}.png")
+    report = check_dataset(data)
+    assert report.ok and any("imbalanced" in w for w in report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        ("empty", "no class sub-folders"),
+        ("single", "only one class ('cats')"),
+        ("missing", "does not exist"),
+        ("no_images", "no readable images"),
+    ],
+)
+def test_bad_folders_are_clear_errors(tmp_path, layout, message):
+    root = tmp_path / "data"
+    if layout != "missing":
+        root.mkdir()
+    if layout == "single":
+        make_dataset(root, per_class=3, colours={"cats": (1, 2, 3)})
+    if layout == "no_images":
+        for name in ("a", "b"):
+            (root / name).mkdir()
+            (root / name / "notes.txt").write_text("no images here")
+    report = check_dataset(root)
+    assert not report.ok and any(message in e for e in report.errors), report.errors
+    events = []
+    with pytest.raises(TrainingError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        for event in train(TrainConfig(str(root), str(tmp_path / "out"), weights="none")):
+            events.append(event)
+    assert len(events) == 1 and isinstance(events[0], DatasetChecked)  # raised before training
+    assert not (tmp_path / "out").exists()
+
+
+def test_loss_falls_and_accuracy_beats_chance(colours, backbone, tmp_path):
+    events = run(head_config(colours, tmp_path / "out", backbone, epochs=10))
+    ends = of(events, EpochEnd)
+    assert [e.epoch for e in ends] == list(range(1, 11))
+    assert ends[-1].val_loss < 0.8 * ends[0].val_loss
+    assert min(e.train_loss for e in ends[-3:]) < ends[0].train_loss
+    assert ends[-1].val_accuracy >= 2 / 3 and ends[-1].train_accuracy > 0.5  # chance: 1/3
+    phases = {e.phase for e in of(events, BatchProgress)}
+    assert phases == {"caching", "train", "val"}
+    done = of(events, TrainingDone)[0]
+    assert not done.cancelled and done.epochs_run == 10
+    assert done.class_names == ("blue", "green", "red")
+    assert sum(map(sum, done.confusion_matrix)) == len(done.val_samples) == 6
+    assert all(t == p for _, t, p, _ in done.val_samples) == (min(done.per_class_accuracy) == 1)
+    net, info = load_network(done.best_checkpoint)
+    assert info.class_names == ("blue", "green", "red") and info.preprocess.crop_size == 75
+    assert info.training["train_from"] == "head" and info.training["epoch"] >= 1
+    assert info.training["best_val_accuracy"] == max(e.val_accuracy for e in ends)
+    assert net.AuxLogits is None  # never trained, so never saved
+
+
+def test_cancel_stops_within_one_batch(colours, tmp_path):
+    control = TrainControl()
+    config = TrainConfig(
+        str(colours), str(tmp_path / "out"), weights="none", train_from="all", input_size=75,
+        batch_size=2, epochs=3, precision="fp32",
+    )  # fmt: skip
+    events, first = [], None
+    for event in train(config, control):
+        events.append(event)
+        if isinstance(event, BatchProgress) and first is None:
+            first = event
+            control.cancel()
+    after = events[events.index(first) + 1 :]
+    assert not of(after, BatchProgress) and not of(after, EpochEnd)
+    done = of(events, TrainingDone)[0]
+    assert done.cancelled and done.epochs_run == 0 and done.last_checkpoint is None
+    assert not (tmp_path / "out" / "last.safetensors").exists()
+
+
+def test_pause_holds_until_resume(colours, backbone, tmp_path):
+    control = TrainControl()
+    gen = train(head_config(colours, tmp_path / "out", backbone, epochs=1), control)
+    while not isinstance(next(gen), BatchProgress):
+        pass
+    control.pause()
+    got = []
+    worker = threading.Thread(target=lambda: got.append(next(gen)))
+    worker.start()
+    worker.join(0.5)
+    assert worker.is_alive() and not got  # held between batches
+    assert control.paused
+    control.resume()
+    worker.join(30)
+    assert not worker.is_alive() and isinstance(got[0], BatchProgress)
+    assert isinstance(list(gen)[-1], TrainingDone)
+
+
+def test_resume_continues_epochs_and_optimizer(colours, backbone, tmp_path):
+    out = tmp_path / "out"
+    run(head_config(colours, out, backbone, epochs=2, optimizer="adamw"))
+    state = torch.load(out / "last.state.pt", weights_only=True)
+    assert state["epoch"] == 2 and state["optimizer"]["state"]  # AdamW moments saved
+    steps = state["optimizer"]["state"][0]["step"].item()
+    resumed = head_config(colours, out, backbone, epochs=4, resume=str(out), optimizer="sgd")
+    events = run(resumed)
+    assert [e.epoch for e in of(events, EpochEnd)] == [3, 4]
+    state = torch.load(out / "last.state.pt", weights_only=True)
+    assert state["recipe"]["optimizer"] == "adamw"  # the saved recipe wins
+    assert state["optimizer"]["state"][0]["step"].item() == 2 * steps  # moments carried on
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3, 4]
+    done = of(events, TrainingDone)[0]
+    assert done.epochs_run == 2 and done.last_epoch == 4
+    assert load_network(out / "last.safetensors")[1].training["epoch"] == 4
+
+
+def test_resume_without_state_is_a_clear_error(tmp_path, tiny_checkpoint, colours):
+    config = TrainConfig(str(colours), str(tmp_path), resume=str(tiny_checkpoint))
+    with pytest.raises(TrainingError, match="optimizer state"):
+        next(train(config))
+
+
+def test_detect_precision_and_config_checks():
+    assert detect_precision("cpu") in ("bf16", "fp32")
+    with pytest.raises(ValueError, match="input_size"):
+        TrainConfig("a", "b", input_size=64)
+    with pytest.raises(ValueError, match="train_from"):
+        TrainConfig("a", "b", train_from="Mixed_5")
+
+
+def _cli(*args) -> list[str]:
+    return [sys.executable, "-m", "inception_gui.cli", "train", *map(str, args)]
+
+
+def test_cli_killed_run_leaves_a_loadable_checkpoint(colours, tmp_path):
+    out = tmp_path / "out"
+    cmd = _cli(
+        colours, "--out", out, "--weights", "none", "--train-from", "all", "--input-size", 75,
+        "--batch-size", 4, "--epochs", 50, "--precision", "fp32", "--json",
+    )  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        deadline = time.monotonic() + 90
+        while not (out / "last.safetensors").exists() and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        stdout, _ = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    first = json.loads(stdout.splitlines()[0])
+    assert first["event"] == "DatasetChecked" and first["class_names"] == list(COLOURS)
+    assert proc.returncode == -signal.SIGKILL
+    net, info = load_network(out / "last.safetensors")
+    assert info.class_names == ("blue", "green", "red") and net.num_classes == 3
+    assert torch.load(out / "last.state.pt", weights_only=True)["epoch"] >= 1
+
+
+def test_cli_errors_and_text_output(colours, backbone, tmp_path):
+    single = tmp_path / "single"
+    make_dataset(single, per_class=2, colours={"cats": (1, 2, 3)})
+    proc = subprocess.run(_cli(single, "--out", tmp_path / "x"), capture_output=True, text=True)
+    assert proc.returncode == 2 and "only one class" in proc.stderr
+    cmd = _cli(
+        colours, "--out", tmp_path / "run", "--weights", backbone, "--input-size", 75,
+        "--batch-size", 4, "--epochs", 1, "--lr", 1e-5,
+    )  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "blue" in proc.stdout and "epoch 1/1" in proc.stdout and "ETA" in proc.stderr
+    assert (tmp_path / "run" / "best.safetensors").exists()
