@@ -79,6 +79,7 @@ class ClassifyTab(QWidget):
 
     status = Signal(str)
     image_selected = Signal(object)  # a path or PIL image, for the Explorer's feature maps
+    busy = Signal(bool)  # a batch is being classified (the model must not move meanwhile)
 
     def __init__(self, hub: WorkerHub, session: ModelSession, parent: QWidget | None = None):
         super().__init__(parent)
@@ -282,6 +283,7 @@ class ClassifyTab(QWidget):
             self.classify(items)
 
     def _set_running(self, running: bool) -> None:
+        self.busy.emit(running)
         self.progress.setVisible(running)
         self.cancel_button.setVisible(running)
         self.export_button.setEnabled(not running and self.results.rowCount() > 0)

@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.download_cancel.clicked.connect(self.session.cancel_download)
         self.export_button.clicked.connect(self._on_export_clicked)
         self.classify_tab.image_selected.connect(self.explorer_tab.set_image)
+        self.classify_tab.busy.connect(self._on_classify_busy)
         self.device_combo.activated.connect(self._on_device_activated)
         self.precision_combo.activated.connect(self._on_device_activated)
         self.banner.action.connect(self._on_banner_action)
@@ -309,6 +310,11 @@ class MainWindow(QMainWindow):
                 model.item(i).setToolTip(d.reason)
         index = self.device_combo.findData(wanted)
         self.device_combo.setCurrentIndex(max(index, 0))
+
+    def _on_classify_busy(self, busy: bool) -> None:
+        # The classifier is shared with the running job; it moves only between jobs.
+        self.device_combo.setEnabled(not busy)
+        self.precision_combo.setEnabled(not busy)
 
     def _on_device_activated(self, _index: int) -> None:
         device = self.device_combo.currentData() or "cpu"

@@ -33,23 +33,11 @@ class ModelState:
 def _load_job(weights: str, device: str, precision: str):
     from model import load_classifier
 
-    return load_classifier(weights, device=device, download=False, **_precision_kw(precision))
-
-
-def _precision_kw(precision: str) -> dict:
-    import inspect
-
-    from model import load_classifier
-
-    if "precision" in inspect.signature(load_classifier).parameters:
-        return {"precision": precision}
-    return {}
+    return load_classifier(weights, device=device, download=False, precision=precision)
 
 
 def _move_job(classifier, device: str, precision: str):
-    classifier.to(device)
-    if hasattr(classifier, "set_precision"):
-        classifier.set_precision(precision)
+    classifier.to(device, precision=precision)
     return classifier
 
 
@@ -190,7 +178,7 @@ class ModelSession(QObject):
             trained=info.trained,
             variant=info.variant.value,
             device=str(clf.device),
-            precision=str(getattr(clf, "precision", "fp32")),
+            precision=clf.precision,
             class_names=tuple(info.class_names),
             input_size=info.preprocess.crop_size,
         )

@@ -127,3 +127,12 @@ def test_download_imagenet_weights_with_progress(qtbot, settings, tmp_path, monk
     assert progress and progress[-1][0] == progress[-1][1] == served.stat().st_size
     assert win.banner.isHidden() and "ImageNet" in win.weights_label.text()
     win.hub.shutdown()
+
+
+def test_precision_switch_moves_the_model_in_the_background(window, qtbot):
+    combo = window.precision_combo
+    combo.setCurrentIndex(combo.findData("fp32"))
+    with qtbot.waitSignal(window.session.ready, timeout=60_000) as blocker:
+        combo.activated.emit(combo.currentIndex())
+    assert blocker.args[0].precision == "fp32"
+    assert "fp32" in window.status_label.text()
