@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from model.data import check_dataset  # noqa: E402
 from model.distributed import World  # noqa: E402
-from model.recipe import detect_precision, make_optimizer  # noqa: E402
+from model.recipe import detect_precision, make_optimizer, set_train_mode  # noqa: E402
 from model.train import EpochEnd, TrainConfig, train  # noqa: E402
 from model.trainer import Trainer  # noqa: E402
 
@@ -87,6 +87,7 @@ def bench_steps(folder: Path, weights: Path, batch: int, steps: int, seconds: fl
     )  # fmt: skip
     report = check_dataset(folder)
     ours = Trainer(config, report, torch.device("cpu"), World(), None)
+    set_train_mode(ours.net, ours.trainable)  # as Trainer._train_epoch does
     import copy
 
     base = baseline_model(weights, copy.deepcopy(ours.net.fc), copy.deepcopy(ours.net.AuxLogits.fc))

@@ -151,6 +151,13 @@ class ExplorerTab(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals)
 
+    def showEvent(self, event) -> None:
+        # The first summary is computed when the tab is first shown, so that start-up
+        # spends its time on the model the Classify tab needs.
+        super().showEvent(event)
+        if self._summary is None and self._requested is None and not self._running:
+            self.refresh()
+
     @property
     def summary(self):
         """The ``NetworkSummary`` on show, or None while the first one is computed."""

@@ -146,7 +146,6 @@ class MainWindow(QMainWindow):
         self.session.load(weights, device, precision)
         if paths:
             self.classify_tab.classify(list(paths))
-        self.explorer_tab.refresh()
         self.hub.start("Listing devices", _devices_job, on_return=self._on_devices_listed)
 
     def _restore_settings(self) -> None:

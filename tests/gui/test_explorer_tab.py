@@ -49,6 +49,7 @@ def test_search_filters_rows():
 
 def test_variant_switch_updates_totals(window, qtbot):
     tab = window.explorer_tab
+    window.tabs.setCurrentWidget(tab)
     qtbot.waitUntil(lambda: tab.summary is not None, timeout=60_000)
     assert tab.summary.total_params == 27_161_264
     assert "27,161,264" in tab.totals.text()
@@ -62,6 +63,7 @@ def test_variant_switch_updates_totals(window, qtbot):
 
 def test_input_size_change_and_block_details(window, qtbot):
     tab = window.explorer_tab
+    window.tabs.setCurrentWidget(tab)
     qtbot.waitUntil(lambda: tab.summary is not None, timeout=60_000)
     with qtbot.waitSignal(tab.summary_ready, timeout=60_000):
         tab.size_spin.setValue(139)
@@ -77,3 +79,11 @@ def test_input_size_change_and_block_details(window, qtbot):
     text = tab.details.toPlainText()
     assert "fewer" in text and "InceptionC" in text
     assert "Mixed_6b" in tab.tree_model.to_csv()
+
+
+def test_summary_waits_until_the_tab_is_shown(window, qtbot):
+    window.tabs.setCurrentWidget(window.classify_tab)
+    qtbot.wait(300)
+    assert window.explorer_tab.summary is None  # start-up work goes to the model first
+    window.tabs.setCurrentWidget(window.explorer_tab)
+    qtbot.waitUntil(lambda: window.explorer_tab.summary is not None, timeout=60_000)

@@ -32,6 +32,7 @@ def test_feature_maps_have_the_layers_shape(window, qtbot, sample_images):
     from model import summarize
 
     explorer = window.explorer_tab
+    window.tabs.setCurrentWidget(explorer)
     qtbot.waitUntil(lambda: explorer.summary is not None, timeout=60_000)
     explorer.set_image(str(sample_images[0]))
     root = explorer.proxy.index(0, 0, QModelIndex())

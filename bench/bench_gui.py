@@ -1,0 +1,211 @@
+"""The window's own figures: start-up and event-loop stalls (absolute targets).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_gui.py [--launches 5]
+
+1. Start-up, median of N launches of ``python main.py photo.jpg`` in fresh processes:
+   time until the window is shown (target 1 s) and until the photo's first prediction is
+   on screen (target 4 s), with weights already on disk. ImageNet weights cannot be
+   downloaded here, so a v3 state dict of the same shape and size (torchvision format,
+   1000 classes) stands in for the cached file; loading and inference cost the same.
+2. Longest stall of the Qt event loop, measured by a 5 ms timer, while a folder of 64
+   JPEGs (1-12 MP) is classified and while training runs (target 100 ms).
+
+Writes bench/results/gui.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DRIVER = textwrap.dedent(
+    """
+    import sys, time
+    from PySide6.QtCore import QSettings, QTimer
+    from inception_gui import app as app_module
+    from inception_gui.main_window import MainWindow
+
+    settings_path, weights, photo = sys.argv[1:4]
+    marks = {}
+    init = MainWindow.__init__
+    def patched_init(self, settings=None):
+        s = QSettings(settings_path, QSettings.Format.IniFormat)
+        s.setValue("weights", weights)
+        init(self, s)
+        def on_row(*_):
+            marks.setdefault("prediction", time.time())
+            QTimer.singleShot(0, self.close)
+        self.classify_tab.results.rowsInserted.connect(on_row)
+    MainWindow.__init__ = patched_init
+    show = MainWindow.showEvent
+    def patched_show(self, event):
+        marks.setdefault("shown", time.time())
+        show(self, event)
+    MainWindow.showEvent = patched_show
+    app_module.main([photo])
+    print("MARKS", marks["shown"], marks["prediction"])
+    """
+)
+
+
+def make_photos(folder: Path, count: int = 64) -> list[Path]:
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(0)
+    sizes = [(1280, 960), (2048, 1536), (3000, 2000), (4032, 3024)]
+    paths = []
+    for i in range(count):
+        w, h = sizes[i % len(sizes)]
+        img = Image.linear_gradient("L").resize((w, h)).convert("RGB")
+        d = ImageDraw.Draw(img)
+        for _ in range(6):
+            x, y = rng.randrange(w), rng.randrange(h)
+            d.ellipse((x, y, x + w // 5, y + h // 5), fill=tuple(rng.randrange(256) for _ in "rgb"))
+        path = folder / f"photo_{i:02d}.jpg"
+        img.save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def measure_launches(weights: Path, photo: Path, launches: int, work: Path) -> dict:
+    shown, predicted = [], []
+    for i in range(launches):
+        start = time.time()
+        done = subprocess.run(
+            [sys.executable, "-c", DRIVER, str(work / f"s{i}.ini"), str(weights), str(photo)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
+        line = next((ln for ln in done.stdout.splitlines() if ln.startswith("MARKS")), None)
+        if line is None:
+            raise RuntimeError(done.stdout + done.stderr)
+        t_shown, t_pred = map(float, line.split()[1:])
+        shown.append(t_shown - start)
+        predicted.append(t_pred - start)
+    return {"window_shown_s": shown, "first_prediction_s": predicted}
+
+
+def measure_stalls(weights: Path, photos: list[Path], train_dir: Path, work: Path) -> dict:
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
+
+    from inception_gui.app import create_app
+    from inception_gui.main_window import MainWindow
+
+    app = create_app()
+    settings = QSettings(str(work / "stall.ini"), QSettings.Format.IniFormat)
+    settings.setValue("weights", str(weights))
+    window = MainWindow(settings)
+    window.show()
+    window.start()
+    clock, gaps = QElapsedTimer(), []
+    probe = QTimer(interval=5)
+
+    def tick() -> None:
+        gaps.append(clock.restart())
+
+    probe.timeout.connect(tick)
+
+    def run_until(condition) -> float:
+        loop = QEventLoop()
+        check = QTimer(interval=20)
+        check.timeout.connect(lambda: condition() and loop.quit())
+        gaps.clear()
+        clock.start()
+        probe.start()
+        check.start()
+        loop.exec()
+        probe.stop()
+        check.stop()
+        return float(max(gaps[1:] or [0]))
+
+    run_until(lambda: window.session.state is not None)
+    tab = window.classify_tab
+    tab.classify([str(photos[0].parent)])
+    classify_stall = run_until(
+        lambda: tab.results.rowCount() == len(photos) and tab._worker is None
+    )
+    train = window.train_tab
+    train.folder_edit.setText(str(train_dir))
+    train.out_edit.setText(str(work / "run"))
+    train.check_folder()
+    run_until(lambda: train.start_button.isEnabled())
+    train.settings.start_from.setCurrentIndex(train.settings.start_from.findData("none"))
+    train.settings.train_from.setCurrentIndex(train.settings.train_from.findData("all"))
+    train.settings.epochs.setValue(2)
+    train.settings.batch_size.setValue(8)
+    train.settings.input_size.setValue(128)
+    train.start()
+    train_stall = run_until(lambda: not train.running)
+    window.close()
+    app.processEvents()
+    return {"classify_max_stall_ms": classify_stall, "train_max_stall_ms": train_stall}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="start-up time and event-loop stalls")
+    parser.add_argument("--launches", type=int, default=5)
+    args = parser.parse_args()
+    import torch
+    from PIL import Image
+
+    from model import build_network
+
+    work = Path(tempfile.mkdtemp(prefix="bench-gui-"))
+    weights = work / "inception_v3_stand_in.pth"
+    torch.save(build_network("v3").state_dict(), weights)
+    (work / "photos").mkdir()
+    photos = make_photos(work / "photos")
+    train_dir = work / "train"
+    for name, colour in (("red", (220, 40, 40)), ("blue", (40, 40, 220))):
+        (train_dir / name).mkdir(parents=True)
+        for i in range(24):
+            Image.new("RGB", (160, 120), tuple(max(0, c - 5 * i) for c in colour)).save(
+                train_dir / name / f"{i}.png"
+            )
+    launches = measure_launches(weights, photos[3], args.launches, work)  # 4032 x 3024
+    stalls = measure_stalls(weights, photos, train_dir, work)
+    rows = [
+        ("window shown", statistics.median(launches["window_shown_s"]), "s", 1.0),
+        (
+            "first prediction (12 MP JPEG)",
+            statistics.median(launches["first_prediction_s"]),
+            "s",
+            4.0,
+        ),
+        ("longest stall, classifying 64 JPEGs", stalls["classify_max_stall_ms"], "ms", 100.0),
+        ("longest stall, training", stalls["train_max_stall_ms"], "ms", 100.0),
+    ]
+    print(f"{'figure':<40} {'measured':>10} {'target':>10}  met")
+    for name, value, unit, target in rows:
+        print(f"{name:<40} {value:>8.2f} {unit:<2} {target:>7.1f} {unit:<2}  {value <= target}")
+    spread = {k: [round(min(v), 3), round(max(v), 3)] for k, v in launches.items()}
+    print(f"launch spread (min, max over {args.launches}): {spread}")
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "launches": launches,
+        "stalls": stalls,
+        "rows": [dict(zip(("name", "value", "unit", "target"), r)) for r in rows],
+    }
+    (out / "gui.json").write_text(json.dumps(doc, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
