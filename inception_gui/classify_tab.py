@@ -389,7 +389,11 @@ class ClassifyTab(QWidget):
         if source != self._preview_source or not self.cam.enabled.isChecked():
             return
         self._cam_result = cam
-        self.status.emit(f"Grad-CAM for '{cam.label}' ({cam.probability:.1%}) at {cam.layer}")
+        note = ""
+        if 0 < max(cam.grid) <= 2:
+            h, w = cam.grid
+            note = f" — {cam.layer} is only {h} x {w} at this input size; pick an earlier layer"
+        self.status.emit(f"Grad-CAM for '{cam.label}' ({cam.probability:.1%}) at {cam.layer}{note}")
         self._on_cam_opacity_changed(self.cam.opacity_value)
 
     def _on_cam_opacity_changed(self, opacity: float) -> None:

@@ -36,6 +36,7 @@ class CamResult:
     layer: str  # the layer whose activations were weighted
     photo: object  # PIL image, preview size
     heatmap: object  # numpy H x W in [0, 1], the photo's size
+    grid: tuple[int, int] = (0, 0)  # the layer's own grid: a 1 x 1 map can say nothing
 
 
 def cam_job(classifier, source, class_index: int, layer: str) -> CamResult:
@@ -56,6 +57,7 @@ def cam_job(classifier, source, class_index: int, layer: str) -> CamResult:
         result.layer,
         photo,
         np.asarray(heat, dtype=np.float32) / 255.0,
+        tuple(result.grid.shape[:2]) if result.grid is not None else (0, 0),
     )
 
 
@@ -92,6 +94,7 @@ class CamControls(QWidget):
         self.enabled.setToolTip("Highlight the parts of the photo that drive the chosen class")
         self.class_combo = QComboBox()
         self.layer_combo = QComboBox()
+        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.layer_combo.setToolTip("The layer whose activations are weighted; Mixed_7c by default")
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)

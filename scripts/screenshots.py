@@ -120,7 +120,10 @@ def main() -> int:
     wait(lambda: window.classify_tab.picture.has_picture(), 20)
     app.processEvents()
     window.grab().save(str(out / "classify.png"))
-    window.classify_tab.cam.enabled.setChecked(True)
+    cam = window.classify_tab.cam
+    # At 96 px, Mixed_7c is a 1 x 1 grid; Mixed_5d's 9 x 9 shows where the evidence lies.
+    cam.layer_combo.setCurrentIndex(cam.layer_combo.findText("Mixed_5d"))
+    cam.enabled.setChecked(True)
     wait(lambda: window.classify_tab._cam_result is not None, 60)
     wait(lambda: False, 2)  # let the overlay arrive
     window.grab().save(str(out / "gradcam.png"))
