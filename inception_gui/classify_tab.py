@@ -148,6 +148,7 @@ class ClassifyTab(QWidget):
         self.cam.changed.connect(self._on_cam_changed)
         self.cam.opacity_changed.connect(self._on_cam_opacity_changed)
         self._cam_result = None
+        self._cam_request = 0  # only the newest Grad-CAM request is shown
         right = QWidget()
         side = QVBoxLayout(right)
         side.addWidget(self.picture, 1)
@@ -261,6 +262,8 @@ class ClassifyTab(QWidget):
         self._update_summary()
 
     def _on_job_yielded(self, value) -> None:
+        if self._token is not None and self._token.is_set():
+            return  # cancelled or cleared: the image that was in flight is dropped
         if isinstance(value, JobStarted):
             self.progress.setRange(0, max(value.total, 1))
             self.progress.setValue(0)
@@ -313,6 +316,8 @@ class ClassifyTab(QWidget):
 
     def _show_item(self, item: ClassifiedImage | None) -> None:
         self._shown = item
+        self._preview_source = None
+        self._cam_result = None
         if item is None:
             self.picture.set_picture(None, "Drop photos or folders here,\nor use Open / Paste")
             self.caption.clear()
@@ -375,6 +380,8 @@ class ClassifyTab(QWidget):
         if class_index is None:
             return
         self.status.emit(f"Computing the class activation map at {layer}…")
+        self._cam_request += 1
+        request = self._cam_request
         self._hub.start(
             "Computing the class activation map",
             cam_job,
@@ -382,7 +389,9 @@ class ClassifyTab(QWidget):
             self._pasted.get(item.source, item.source),
             class_index,
             layer,
-            on_return=lambda cam, s=item.source: self._on_cam_ready(s, cam),
+            on_return=lambda cam, s=item.source: (
+                request == self._cam_request and self._on_cam_ready(s, cam)
+            ),
         )
 
     def _on_cam_ready(self, source: str, cam) -> None:

@@ -265,7 +265,9 @@ class ExplorerTab(QWidget):
             classifier,
             self._image,
             node.path,
-            on_return=lambda maps, p=node.path: self._on_features_ready(p, maps),
+            on_return=lambda maps, p=node.path, img=self._image: (
+                img is self._image and self._on_features_ready(p, maps)
+            ),
             on_error=lambda exc: self.features.show_message(f"No feature maps: {exc}"),
         )
 

@@ -193,15 +193,21 @@ class MainWindow(QMainWindow):
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
 
+    _classify_busy = False
+
     def _on_session_loading(self, text: str) -> None:
         self.show_status(text)
         self.load_button.setEnabled(False)
         self.device_combo.setEnabled(False)
+        self.precision_combo.setEnabled(False)
 
     def _on_session_ready(self, state: ModelState) -> None:
         self.export_button.setEnabled(True)
         self.load_button.setEnabled(True)
-        self.device_combo.setEnabled(True)
+        self.device_combo.setEnabled(not self._classify_busy)
+        self.precision_combo.setEnabled(not self._classify_busy)
+        self._select_combo(self.device_combo, state.device)
+
         self.weights_label.setText(
             f"Weights: <b>{state.display_name}</b> · {state.variant} · "
             f"{len(state.class_names)} classes · {state.input_size} px"
@@ -225,7 +231,8 @@ class MainWindow(QMainWindow):
 
     def _on_session_failed(self, message: str) -> None:
         self.load_button.setEnabled(True)
-        self.device_combo.setEnabled(True)
+        self.device_combo.setEnabled(not self._classify_busy)
+        self.precision_combo.setEnabled(not self._classify_busy)
         self.show_status(message)
         self._report("Weights", message)
         if self.session.state is None:
@@ -240,7 +247,8 @@ class MainWindow(QMainWindow):
         if self._fallback_done:
             return
         self._fallback_done = True
-        self.session.load("none")
+        # A saved device or precision may be what failed: fall back on the CPU, auto.
+        self.session.load("none", "cpu", "auto")
 
     def _on_banner_action(self, key: str) -> None:
         if key == "download":
@@ -312,8 +320,15 @@ class MainWindow(QMainWindow):
 
     def _on_classify_busy(self, busy: bool) -> None:
         # The classifier is shared with the running job; it moves only between jobs.
+        self._classify_busy = busy
         self.device_combo.setEnabled(not busy)
         self.precision_combo.setEnabled(not busy)
+
+    @staticmethod
+    def _select_combo(combo: QComboBox, key: str) -> None:
+        index = combo.findData(key)
+        if index >= 0:
+            combo.setCurrentIndex(index)
 
     def _on_device_activated(self, _index: int) -> None:
         device = self.device_combo.currentData() or "cpu"

@@ -37,7 +37,11 @@ def _load_job(weights: str, device: str, precision: str):
 
 
 def _move_job(classifier, device: str, precision: str):
-    classifier.to(device, precision=precision)
+    from model.features import reference_lock
+
+    # Grad-CAM, feature-map and export jobs hold this lock while they use the network.
+    with reference_lock(classifier.network):
+        classifier.to(device, precision=precision)
     return classifier
 
 
@@ -90,6 +94,7 @@ class ModelSession(QObject):
         self._download_token: CancelToken | None = None
         self.device = "cpu"
         self.precision = "auto"
+        self._generation = 0  # only the newest load or move may set the model
 
     @property
     def state(self) -> ModelState | None:
@@ -106,32 +111,50 @@ class ModelSession(QObject):
         self.precision = precision or self.precision
         label = "untrained weights" if weights == "none" else _short(weights)
         self.loading.emit(f"Loading {label} on {self.device}…")
+        self._generation += 1
+        gen = self._generation
         self._hub.start(
             "Loading weights",
             _load_job,
             weights,
             self.device,
             self.precision,
-            on_return=lambda clf: self._on_loaded(weights, clf),
-            on_error=lambda exc: self._on_load_failed(weights, exc),
+            on_return=lambda clf: gen == self._generation and self._on_loaded(weights, clf),
+            on_error=lambda exc: gen == self._generation and self._on_load_failed(weights, exc),
         )
 
     def set_device(self, device: str, precision: str | None = None) -> None:
         """Move the loaded model to ``device`` in the background."""
-        self.device = device
-        self.precision = precision or self.precision
         if self._classifier is None or self._state is None:
+            self.device, self.precision = device, precision or self.precision
             return
+        previous = (self._state.device, self.precision)
+        precision = precision or self.precision
         self.loading.emit(f"Moving the model to {device}…")
         weights = self._state.weights
+        self._generation += 1
+        gen = self._generation
+
+        def moved(clf) -> None:
+            if gen == self._generation:
+                self.device, self.precision = device, precision  # remembered only once it works
+                self._on_loaded(weights, clf)
+
+        def refused(exc: BaseException) -> None:
+            if gen == self._generation:
+                self.device, self.precision = previous
+                self.failed.emit(f"Could not use {device} ({precision}): {exc}")
+                if self._state is not None:
+                    self.ready.emit(self._state)  # the model stays where it was
+
         self._hub.start(
             "Switching device",
             _move_job,
             self._classifier,
             device,
-            self.precision,
-            on_return=lambda clf: self._on_loaded(weights, clf),
-            on_error=lambda exc: self.failed.emit(f"Could not use {device}: {exc}"),
+            precision,
+            on_return=moved,
+            on_error=refused,
         )
 
     def download_imagenet(self) -> None:

@@ -198,13 +198,22 @@ class TrainTab(QWidget):
             return
         self.start_button.setEnabled(False)
         self.report_view.setHtml("<i>Checking every image in the folder…</i>")
+        asked = self._check_key()
         self._hub.start(
             "Checking the dataset",
             _check_job,
             folder,
             self.val_edit.text().strip() or None,
             self.val_fraction.value(),
-            on_return=self._on_report_ready,
+            on_return=lambda report: asked == self._check_key() and self._on_report_ready(report),
+        )
+
+    def _check_key(self) -> tuple:
+        """What a dataset check is for: a report for other fields is stale."""
+        return (
+            self.folder_edit.text().strip(),
+            self.val_edit.text().strip(),
+            self.val_fraction.value(),
         )
 
     def _on_report_ready(self, report) -> None:

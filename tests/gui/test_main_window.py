@@ -136,3 +136,22 @@ def test_precision_switch_moves_the_model_in_the_background(window, qtbot):
         combo.activated.emit(combo.currentIndex())
     assert blocker.args[0].precision == "fp32"
     assert "fp32" in window.status_label.text()
+
+
+def test_refused_precision_keeps_the_model_and_is_not_saved(window, qtbot, settings):
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("fp16 runs on CUDA; this is about a CPU that refuses it")
+    before = window.session.state
+    combo = window.precision_combo
+    combo.setCurrentIndex(combo.findData("fp16"))
+    with qtbot.waitSignal(window.session.failed, timeout=60_000) as failed:
+        combo.activated.emit(combo.currentIndex())
+    assert "fp16" in failed.args[0]
+    qtbot.waitUntil(lambda: window.precision_combo.isEnabled(), timeout=10_000)
+    assert window.session.state.precision == before.precision
+    assert window.session.precision != "fp16"
+    window.close()
+    assert settings.value("precision") != "fp16"
