@@ -91,6 +91,8 @@ class ClassifyTab(QWidget):
         self._pasted: dict[str, object] = {}  # name -> PIL image, for the preview
         self._pasted_count = 0
         self._preview_source: str | None = None
+        self._shown: ClassifiedImage | None = None  # the item in the preview panel
+        self.last_folder = ""  # where Open dialogs start
         self.k = 5
         self.setAcceptDrops(True)
         self._build()
@@ -221,8 +223,6 @@ class ClassifyTab(QWidget):
             self.last_folder = folder
             self.classify([folder])
 
-    last_folder = ""
-
     # Work ----------------------------------------------------------------------------
     def classify(self, items: list) -> None:
         """Classify paths (files or folders) or PIL images; queued until a model is ready."""
@@ -342,8 +342,6 @@ class ClassifyTab(QWidget):
             on_return=lambda pic, s=item.source: self._on_preview_ready(s, pic),
             on_error=lambda exc: self.picture.set_picture(None, str(exc)),
         )
-
-    _shown: ClassifiedImage | None = None
 
     def _refresh_bars(self) -> None:
         item = self._shown

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from inception_gui.jobs import _thumbnail
+from inception_gui.jobs import thumbnail
 from inception_gui.layer_tree_model import format_mult_adds, format_shape
 from inception_gui.results_model import picture_to_pixmap
 from inception_gui.workers import WorkerHub
@@ -125,7 +125,7 @@ def _mistakes_job(checkpoint: str, samples: list) -> list:
 
     classifier = load_classifier(checkpoint, device="cpu")
     results = top5_for(classifier, [s.path for s in samples])
-    return [(s, r, _thumbnail(s.path)) for s, r in zip(samples, results)]
+    return [(s, r, thumbnail(s.path)) for s, r in zip(samples, results)]
 
 
 class MistakesDialog(QDialog):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inception_gui.jobs import PREVIEW_SIDE, Picture, _picture
+from inception_gui.jobs import PREVIEW_SIDE, Picture, to_picture
 from inception_gui.results_model import picture_to_pixmap
 
 __all__ = ["CamControls", "CamResult", "FeatureGrid", "cam_job", "feature_job", "overlay_job"]
@@ -65,7 +65,7 @@ def overlay_job(cam: CamResult, opacity: float) -> Picture:
     """The photo with the heatmap drawn over it at ``opacity``."""
     from model.explain import overlay
 
-    return _picture(overlay(cam.photo, cam.heatmap, opacity), PREVIEW_SIDE)
+    return to_picture(overlay(cam.photo, cam.heatmap, opacity), PREVIEW_SIDE)
 
 
 def layers_job(classifier) -> list[str]:

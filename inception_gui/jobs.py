@@ -10,7 +10,15 @@ import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-__all__ = ["ClassifiedImage", "Picture", "classify_job", "expand_paths", "preview_job"]
+__all__ = [
+    "ClassifiedImage",
+    "Picture",
+    "classify_job",
+    "expand_paths",
+    "preview_job",
+    "thumbnail",
+    "to_picture",
+]
 
 THUMB_SIDE = 72  # pixels, the gallery's thumbnails
 PREVIEW_SIDE = 720  # pixels, the preview panel's picture
@@ -42,26 +50,28 @@ class JobStarted:
     total: int
 
 
-def _picture(img, side: int) -> Picture:
+def to_picture(img, side: int) -> Picture:
+    """``img`` scaled to fit ``side`` pixels, as RGB bytes."""
     img = img.copy()
     img.thumbnail((side, side))
     return Picture(img.width, img.height, img.convert("RGB").tobytes())
 
 
-def _thumbnail(source) -> Picture | None:
+def thumbnail(source) -> Picture | None:
+    """A gallery thumbnail of a path or PIL image; None if it cannot be read."""
     from PIL import Image
 
     from model.images import ImageLoadError, load_image, to_rgb
 
     try:
         if isinstance(source, Image.Image):
-            return _picture(to_rgb(source), THUMB_SIDE)
+            return to_picture(to_rgb(source), THUMB_SIDE)
         with Image.open(source) as img:
             img.draft("RGB", (THUMB_SIDE * 2, THUMB_SIDE * 2))  # JPEG: decode at 1/8 scale
-            return _picture(to_rgb(img), THUMB_SIDE)
+            return to_picture(to_rgb(img), THUMB_SIDE)
     except (ImageLoadError, OSError, ValueError, SyntaxError):
         try:
-            return _picture(load_image(source), THUMB_SIDE)
+            return to_picture(load_image(source), THUMB_SIDE)
         except ImageLoadError:
             return None
 
@@ -98,7 +108,7 @@ def classify_job(
     results = classifier.iter_predict(inputs, k=k, cancel=cancel)
     for item, result in zip(inputs, results):
         source = names.get(id(item), result.source)
-        thumb = _thumbnail(item) if result.ok else None
+        thumb = thumbnail(item) if result.ok else None
         preds = tuple((p.label, p.index, p.probability) for p in result)
         yield ClassifiedImage(source, preds, result.error, thumb)
 
@@ -110,5 +120,5 @@ def preview_job(source, side: int = PREVIEW_SIDE) -> Picture:
     from model.images import load_image, to_rgb
 
     if isinstance(source, Image.Image):
-        return _picture(to_rgb(source), side)
-    return _picture(load_image(source), side)
+        return to_picture(to_rgb(source), side)
+    return to_picture(load_image(source), side)

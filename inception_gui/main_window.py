@@ -25,7 +25,7 @@ from inception_gui.classify_tab import ClassifyTab
 from inception_gui.explorer_tab import ExplorerTab
 from inception_gui.session import ModelSession, ModelState
 from inception_gui.train_tab import TrainTab
-from inception_gui.widgets import Banner
+from inception_gui.widgets import Banner, precision_combo
 from inception_gui.workers import WorkerHub
 
 __all__ = ["MainWindow"]
@@ -33,7 +33,6 @@ __all__ = ["MainWindow"]
 log = logging.getLogger(__name__)
 
 WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.pt);;All files (*)"
-PRECISIONS = (("Auto", "auto"), ("fp32", "fp32"), ("bf16", "bf16"), ("fp16", "fp16"))
 
 
 def _devices_job() -> list:
@@ -53,6 +52,8 @@ class MainWindow(QMainWindow):
         self.hub = WorkerHub(self)
         self.session = ModelSession(self.hub, self)
         self._fallback_done = False
+        self._classify_busy = False  # a batch is using the model: it must not move
+        self.last_error: tuple[str, str] | None = None  # the last error shown
         self._build()
         self._connect()
         self._restore_settings()
@@ -71,12 +72,9 @@ class MainWindow(QMainWindow):
         self.device_combo = QComboBox()
         self.device_combo.addItem("CPU", "cpu")
         self.device_combo.setToolTip("Where the network runs")
-        self.precision_combo = QComboBox()
-        for text, key in PRECISIONS:
-            self.precision_combo.addItem(text, key)
-        self.precision_combo.setToolTip(
-            "Number format for inference. Auto picks bf16 on CPUs with AMX/AVX-512 bf16 "
-            "and on CUDA, fp32 elsewhere."
+        self.precision_combo = precision_combo(
+            "Number format for inference. Auto picks bf16 on CPUs with AVX-512 bf16 or AMX, "
+            "fp16 on CUDA, fp32 elsewhere."
         )
         bar = QHBoxLayout()
         bar.addWidget(self.weights_label, 1)
@@ -192,8 +190,6 @@ class MainWindow(QMainWindow):
     # Model state --------------------------------------------------------------------
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
-
-    _classify_busy = False
 
     def _on_session_loading(self, text: str) -> None:
         self.show_status(text)
@@ -349,5 +345,3 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.last_error = (title, message)
-
-    last_error: tuple[str, str] | None = None

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inception_gui.widgets import precision_combo
+
 __all__ = ["TrainSettings"]
 
 START_FROM = (("ImageNet weights", "imagenet"), ("A weights file…", "file"), ("Scratch", "none"))
@@ -93,10 +95,9 @@ class TrainSettings(QWidget):
         self.crop.setChecked(True)
         self.flip = QCheckBox("Horizontal flip")
         self.flip.setChecked(True)
-        self.precision = QComboBox()
-        for key in ("auto", "fp32", "bf16", "fp16"):
-            self.precision.addItem(key, key)
-        self.precision.setToolTip("Auto: bf16 on CPUs with AMX/AVX-512 bf16 and on CUDA")
+        self.precision = precision_combo(
+            "Auto: bf16 on CPUs with AVX-512 bf16 or AMX, bf16 or fp16 on CUDA, else fp32"
+        )
         self.early_stop = QSpinBox(minimum=0, maximum=100, value=0)
         self.early_stop.setSpecialValueText("off")
         self.early_stop.setToolTip(

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
-__all__ = ["Banner", "PictureView", "PredictionBars"]
+__all__ = ["Banner", "PictureView", "PredictionBars", "precision_combo"]
 
 
 class PredictionBars(QWidget):
@@ -146,3 +154,12 @@ class Banner(QFrame):
 
     def button(self, key: str) -> QPushButton:
         return self._buttons[key]
+
+
+def precision_combo(tooltip: str) -> QComboBox:
+    """A menu of number formats (auto, fp32, bf16, fp16), each item's data its key."""
+    combo = QComboBox()
+    for key in ("auto", "fp32", "bf16", "fp16"):
+        combo.addItem("Auto" if key == "auto" else key, key)
+    combo.setToolTip(tooltip)
+    return combo

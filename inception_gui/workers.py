@@ -44,12 +44,9 @@ class WorkerHub(QObject):
     -------
     error(str, str)
         A job failed: its name and the message (the traceback goes to the log).
-    busy_changed(bool)
-        Whether any job is running.
     """
 
     error = Signal(str, str)
-    busy_changed = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,8 +95,6 @@ class WorkerHub(QObject):
             worker.returned.connect(lambda value: self._closing or on_return(value))
         worker.errored.connect(lambda exc: self._on_worker_errored(name, exc, on_error))
         worker.finished.connect(lambda: self._on_worker_finished(worker, on_finish))
-        if len(self._jobs) == 1:
-            self.busy_changed.emit(True)
         worker.start()
         return worker
 
@@ -118,12 +113,8 @@ class WorkerHub(QObject):
 
     def _on_worker_finished(self, worker: WorkerBase, on_finish: Callable[[], None] | None) -> None:
         self._jobs.pop(worker, None)
-        if self._closing:
-            return
-        if on_finish is not None:
+        if on_finish is not None and not self._closing:
             on_finish()
-        if not self._jobs:
-            self.busy_changed.emit(False)
 
     def cancel(self, worker: WorkerBase | None) -> None:
         """Ask one job to stop at its next step."""
