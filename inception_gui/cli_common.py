@@ -1,0 +1,38 @@
+"""Helpers shared by the ``inception-gui`` subcommands.
+
+Error reporting in argparse's style, the terminal progress line for weight
+downloads, and the model-choosing arguments several subcommands take. Kept
+apart from :mod:`inception_gui.cli` so the subcommand modules can use them
+without importing the entry point (which imports them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _error(message: str) -> int:
+    """Print ``message`` as argparse does and return its exit status, 2."""
+    print(f"inception-gui: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _terminal_progress(done: int, total: int) -> None:
+    """Redraw the weight-download percentage on stderr; ``total`` 0 means unknown."""
+    if total:
+        print(f"\rdownloading ImageNet weights: {done / total:6.1%}", end="", file=sys.stderr)
+        if done >= total:
+            print(file=sys.stderr)
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser, device: bool = True) -> None:
+    """Add ``--weights``, ``--variant`` and (when ``device``) ``--device`` to ``parser``."""
+    parser.add_argument(
+        "--weights",
+        default="imagenet",
+        help="imagenet (default), none, or a .pth/.safetensors file",
+    )
+    parser.add_argument("--variant", choices=("v3", "paper"), default=None, help="network layout")
+    if device:
+        parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")

@@ -1,0 +1,133 @@
+"""The ``inception-gui explain`` and ``export`` subcommands.
+
+``explain`` draws a Grad-CAM class activation map over an image;
+``export`` writes the network as ONNX and/or TorchScript and checks the file's
+outputs against PyTorch. Torch is imported only when a subcommand runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from inception_gui.cli_common import _add_model_arguments, _error, _terminal_progress
+
+
+def _add_explain_parser(sub) -> None:
+    exp = sub.add_parser("explain", help="draw a class activation map (Grad-CAM) over an image")
+    exp.add_argument("image", metavar="IMAGE", help="the image file")
+    _add_model_arguments(exp)
+    exp.add_argument(
+        "--class",
+        dest="class_name",
+        metavar="LABEL_OR_INDEX",
+        help="the class to explain (default: the image's top-1)",
+    )
+    exp.add_argument("--layer", default="Mixed_7c", help="layer to weight (default Mixed_7c)")
+    exp.add_argument("--opacity", type=float, default=0.5, help="0..1 (default 0.5)")
+    exp.add_argument("--out", required=True, metavar="FILE", help="the overlay to write (.png)")
+
+
+def _add_export_parser(sub) -> None:
+    exp = sub.add_parser(
+        "export", help="export to ONNX/TorchScript, then check the file against PyTorch"
+    )
+    _add_model_arguments(exp, device=False)
+    exp.add_argument("--format", choices=("onnx", "torchscript", "both"), default="onnx")
+    exp.add_argument(
+        "--out", required=True, metavar="PATH", help="file to write (both: PATH.onnx and PATH.pt)"
+    )
+    exp.add_argument(
+        "--check-images", nargs="+", metavar="IMG", help="compare on these (default: 4 generated)"
+    )
+    exp.add_argument("--opset", type=int, default=18, help="ONNX opset (default 18)")
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    from model import (
+        CheckpointError,
+        DeviceError,
+        ImageLoadError,
+        WeightsUnavailableError,
+        load_classifier,
+        load_image,
+    )
+    from model.explain import explain, overlay, resolve_class, save_image
+
+    if not 0.0 <= args.opacity <= 1.0:
+        return _error("--opacity must be between 0 and 1")
+    try:
+        clf = load_classifier(args.weights, args.variant, args.device, progress=_terminal_progress)
+    except (CheckpointError, DeviceError, WeightsUnavailableError, ValueError) as exc:
+        return _error(str(exc))
+    try:
+        if args.class_name is None:
+            top = clf.predict(args.image, k=1)[0]
+            if not top.ok:
+                return _error(f"{top.source}: {top.error}")
+            index = top[0].index
+        else:
+            index = resolve_class(clf.class_names, args.class_name)
+        cam = explain(clf, args.image, index, layer=args.layer)
+        save_image(overlay(load_image(args.image), cam.heatmap, args.opacity), args.out)
+    except (ImageLoadError, ValueError, OSError) as exc:
+        return _error(str(exc))
+    if not clf.info.trained:
+        print("warning: untrained (random weights): this map means nothing\n")
+    print(f"{cam.label} (class {cam.class_index}): {cam.probability:.2%}")
+    print(f"wrote {args.out} (Grad-CAM of {cam.layer}; outside the centre crop is 0)")
+    return 0
+
+
+def _export_targets(out: str, fmt: str) -> list[tuple[str, str]]:
+    """(format, file) pairs to write; the file's suffix must name its format."""
+    from pathlib import Path
+
+    from model.export import ONNX_SUFFIXES, TORCHSCRIPT_SUFFIXES
+
+    path = Path(out)
+    if fmt == "both":
+        return [
+            ("onnx", str(path.with_suffix(".onnx"))),
+            ("torchscript", str(path.with_suffix(".pt"))),
+        ]
+    suffixes, default = (ONNX_SUFFIXES, ".onnx") if fmt == "onnx" else (TORCHSCRIPT_SUFFIXES, ".pt")
+    if not path.suffix:
+        path = path.with_suffix(default)
+    elif path.suffix.lower() not in suffixes:
+        raise ValueError(f"{path}: a {fmt} file should end in {' or '.join(sorted(suffixes))}")
+    return [(fmt, str(path))]
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from model import (
+        CheckpointError,
+        ImageLoadError,
+        WeightsUnavailableError,
+        load_classifier,
+        load_image,
+    )
+    from model.export import export_onnx, export_torchscript, verify_export
+
+    try:
+        targets = _export_targets(args.out, args.format)
+        for image in args.check_images or ():
+            load_image(image)  # a bad check image fails before minutes of exporting
+        clf = load_classifier(
+            args.weights, args.variant, "cpu", "fp32", progress=_terminal_progress
+        )
+    except (CheckpointError, ImageLoadError, WeightsUnavailableError, ValueError) as exc:
+        return _error(str(exc))
+    failed = False
+    for fmt, path in targets:
+        print(f"exporting {fmt} to {path} ...", flush=True)
+        try:
+            if fmt == "onnx":
+                export_onnx(clf, path, opset=args.opset)
+            else:
+                export_torchscript(clf, path)
+        except Exception as exc:  # the exporters raise many types; the person needs the text
+            return _error(f"{fmt} export failed: {exc}")
+        check = verify_export(path, clf, args.check_images)
+        print(f"  {'ok' if check.ok else 'MISMATCH'}: {check.message}")
+        failed |= not check.ok
+    return 1 if failed else 0
