@@ -4,7 +4,8 @@ The guard needs a network whose logits mean something: random weights give
 near-uniform logits whose order any rounding flips. So the fixture trains
 one cheaply: a random v3 at 96 px, its BatchNorm statistics calibrated on
 drawn images, and only its classifier trained on their pooled features to
-tell eight classes apart (four shapes in two colour families).
+tell eight hue classes apart (the shape varies freely). The guard is only
+meaningful on a model that is mostly right, so the test checks that first.
 """
 
 import colorsys
@@ -41,7 +42,7 @@ def _draw(rng: np.random.Generator, label: int, size: tuple[int, int]) -> Image.
     img = Image.fromarray(np.clip(background, 0, 255).astype(np.uint8))
     hsv = ((label + rng.uniform(0.3, 0.7)) / 8, rng.uniform(0.7, 1.0), rng.uniform(0.7, 1.0))
     colour = tuple(int(255 * c) for c in colorsys.hsv_to_rgb(*hsv))
-    side = min(w, h) * rng.uniform(0.45, 0.8)
+    side = min(w, h) * rng.uniform(0.7, 0.95)
     x0, y0 = rng.uniform(0, w - side), rng.uniform(0, h - side)
     draw = ImageDraw.Draw(img)
     kind = rng.integers(4)  # the shape varies freely: only its colour is the class
@@ -150,12 +151,13 @@ def _predicted_logits(clf, paths) -> torch.Tensor:
 
 
 # The issue's guard: top-1 on >= 99% of images, top-5 overlap >= 4.9 of 5 on average.
+# Held to it: this file's stand-in model (its classifier is right on about 97% of
+# the held-out pictures, with no top-2 margin under 0.05) and the ImageNet weights
+# where they are cached. Measured here (bf16, draft decoding): top-1 99.5%, top-5
+# 4.90 of 5; over three other seeds 99.0-100% and 4.90-4.905. Of the 8 classes,
+# ranks 5 and 6 are near-zero probabilities, so the top-5 figure is the tight one.
+# A weaker stand-in (smaller shapes, 86% right) had 2% near-ties and fell to 98%.
 GUARD = (0.99, 4.9)
-# What this file's stand-in model is held to. Its features are random, so about
-# 2% of held-out pictures sit within bf16's rounding of a tie (top-2 probability
-# margins under 0.05); bf16 flips 2-4 of 200 of them (98.0-98.5%, top-5 4.92).
-# The issue's figure is asserted on the ImageNet weights where they are cached.
-PROXY_GUARD = (0.97, 4.85)
 
 
 def _imagenet_file():
@@ -175,16 +177,16 @@ def test_fast_path_keeps_the_accuracy_guard(trained_checkpoint, photos):
     with torch.inference_mode():
         reference = torch.cat([ref.network(c) for c in full.split(25)])  # unfolded fp32
     truth = torch.arange(len(photos)) % len(CLASSES)
-    assert (reference.argmax(1) == truth).float().mean() > 0.6  # chance is 0.125
+    assert (reference.argmax(1) == truth).float().mean() > 0.9  # chance is 0.125
 
     drafted = _predicted_logits(ref, photos)  # draft decoding, folded fp32
     top1, top5 = _agreement(reference, drafted)
-    assert top1 >= PROXY_GUARD[0] and top5 >= PROXY_GUARD[1], (top1, top5)
+    assert top1 >= GUARD[0] and top5 >= GUARD[1], (top1, top5)
 
     fast = load_classifier(trained_checkpoint, device="cpu", precision="bf16")
     low = _predicted_logits(fast, photos)  # draft decoding, folded bf16
     top1, top5 = _agreement(reference, low)
-    assert top1 >= PROXY_GUARD[0] and top5 >= PROXY_GUARD[1], (top1, top5)
+    assert top1 >= GUARD[0] and top5 >= GUARD[1], (top1, top5)
     results = fast.predict(photos[:10], k=5)
     assert [r[0].index for r in results] == low[:10].argmax(1).tolist()
 
