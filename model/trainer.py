@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from model.data import DatasetReport, ImageListDataset, train_transform
 from model.distributed import World, state_digest
+from model.network import pool_after_conv
 from model.preprocess import Preprocess
 from model.recipe import (
     autocast,
@@ -34,6 +35,7 @@ from model.recipe import (
     make_optimizer,
     make_scheduler,
     set_train_mode,
+    step_options,
 )
 from model.run_files import RunFiles, start_network, validation_summary
 from model.train import (
@@ -87,6 +89,7 @@ class Trainer:
         if not self.aux:
             self.net.drop_aux()  # never trained, so never saved
         self.trainable = freeze(self.net, config.train_from)
+        pool_after_conv(self.net)  # the same function, less pooling work (model.blocks)
         self.cached = config.train_from == "head" and config.cache_features
         self.net.to(device, memory_format=torch.channels_last)
         self.files = RunFiles(
@@ -134,6 +137,8 @@ class Trainer:
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
+        for group in self.optimizer.param_groups:  # the saved groups bring their own
+            group.update(step_options(self.config.optimizer, self.params))
         self.scheduler.load_state_dict(state["scheduler"])
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])

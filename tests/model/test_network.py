@@ -1,10 +1,14 @@
 """The network: parity with torchvision, parameter counts, stage shapes, head API."""
 
+import copy
+
 import pytest
 import torch
 import torchvision
 
 from model import MIN_INPUT_SIZE, Variant, build_network
+from model.blocks import BasicConv2d
+from model.network import pool_after_conv
 
 # Output of each stage of the seed document's torchinfo table, for a 2 x 3 x 299 x 299 input.
 SEED_STAGE_SHAPES = {
@@ -85,6 +89,37 @@ def test_v3_train_returns_logits_and_aux_like_torchvision(twins):
     expected = reference(x)
     assert (logits - expected.logits).abs().max().item() <= 1e-4
     assert (aux - expected.aux_logits).abs().max().item() <= 1e-4
+
+
+def test_pool_after_conv_computes_the_same_function(twins):
+    ours = copy.deepcopy(twins[0])  # training mode moves its running statistics
+    twin = copy.deepcopy(ours)
+    assert pool_after_conv(twin) == 9  # Mixed_5b-d, Mixed_6b-e, Mixed_7b-c
+    x = torch.randn(2, 3, 299, 299)
+    for mode in ("eval", "train"):
+        getattr(ours, mode)(), getattr(twin, mode)()
+        torch.manual_seed(3)  # the same dropout mask on both
+        expected = ours(x)
+        torch.manual_seed(3)
+        got = twin(x)
+        pairs = zip(expected, got) if mode == "train" else [(expected, got)]  # (logits, aux)
+        for e, g in pairs:
+            assert (e - g).abs().max().item() <= 1e-4 * max(1.0, e.abs().max().item())
+    # In training mode every BatchNorm saw the same batch statistics.
+    for a, b in zip(ours.buffers(), twin.buffers()):
+        assert torch.allclose(a.float(), b.float(), rtol=1e-4, atol=1e-5)
+
+
+def test_pool_after_conv_keeps_a_conv_bias_out_of_the_pool():
+    torch.manual_seed(0)
+    unit = BasicConv2d(8, 4, 1, bias=True).eval()
+    torch.nn.init.normal_(unit.conv.bias, 0, 1)
+    x = torch.randn(1, 8, 6, 6)
+    with torch.no_grad():
+        expected = unit(torch.nn.functional.avg_pool2d(x, 3, 1, 1))
+        assert torch.allclose(unit.forward_pool_after(x), expected, atol=1e-6)
+    # The seed's max-pool branches do not commute with a conv and are left alone.
+    assert pool_after_conv(build_network("paper")) == 0
 
 
 def test_transform_input_matches_torchvision():

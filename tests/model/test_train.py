@@ -20,6 +20,7 @@ from PIL import Image
 
 from model import load_network
 from model.data import check_dataset
+from model.recipe import make_optimizer
 from model.train import (
     BatchProgress,
     DatasetChecked,
@@ -230,10 +231,34 @@ def test_resume_continues_epochs_and_optimizer(colours, backbone, tmp_path):
     state = torch.load(out / "last.state.pt", weights_only=True)
     assert state["recipe"]["optimizer"] == "adamw"  # the saved recipe wins
     assert state["optimizer"]["state"][0]["step"].item() == 2 * steps  # moments carried on
+    assert state["optimizer"]["param_groups"][0]["fused"] is True  # the fast update, resumed
     assert [h["epoch"] for h in state["history"]] == [1, 2, 3, 4]
     done = of(events, TrainingDone)[0]
     assert done.epochs_run == 2 and done.last_epoch == 4
     assert load_network(out / "last.safetensors")[1].training["epoch"] == 4
+
+
+@pytest.mark.parametrize("name", ["rmsprop", "adamw", "sgd"])
+def test_fast_optimizer_updates_equal_the_plain_ones(name):
+    torch.manual_seed(0)
+    fast_params = [torch.nn.Parameter(torch.randn(s)) for s in [(64, 32, 3, 3), (64,), (10, 64)]]
+    plain_params = [torch.nn.Parameter(p.detach().clone()) for p in fast_params]
+    fast = make_optimizer(fast_params, name, 0.01, 1e-4)
+    options = {"rmsprop": {"foreach": True}, "adamw": {"fused": True}, "sgd": {"foreach": True}}
+    assert all(fast.param_groups[0][k] is v for k, v in options[name].items())
+    plain = make_optimizer(plain_params, name, 0.01, 1e-4)
+    for group in plain.param_groups:  # torch's own per-tensor loop on the CPU
+        group["foreach"] = False
+        if "fused" in group:
+            group["fused"] = None
+    for _ in range(3):
+        grads = [torch.randn_like(p) for p in fast_params]
+        for params, opt in ((fast_params, fast), (plain_params, plain)):
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
+            opt.step()
+    for a, b in zip(fast_params, plain_params):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_resume_without_state_is_a_clear_error(tmp_path, tiny_checkpoint, colours):
