@@ -1,12 +1,8 @@
 """The training loop behind :func:`model.train.train`: one object per run.
 
-Head-only training with ``cache_features`` runs the frozen backbone once, in
-eval mode, over centre crops of every image, keeps the 2048 pooled features
-per image, and trains the classifier on those: every epoch after the first
-costs a matrix product per batch instead of a network's forward pass. The
-price is augmentation: each image is seen as one centre crop, never flipped or
-re-cropped. Set ``cache_features=False`` to keep augmentation and pay the
-backbone's forward pass on every epoch.
+The passes that train nothing (validation, and the pooled-feature cache of
+head-only training with ``cache_features``) live in :mod:`model.evaluate`;
+its docstring explains what the cache saves and what it costs.
 """
 
 from __future__ import annotations
@@ -15,6 +11,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +21,15 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from model.data import DatasetReport, ImageListDataset, train_transform
 from model.distributed import World, state_digest
+from model.evaluate import (
+    Cached,
+    HeadOnly,
+    batch_indices,
+    cache_features,
+    cached_logits,
+    val_logits,
+    validate,
+)
 from model.network import pool_after_conv
 from model.preprocess import Preprocess
 from model.recipe import (
@@ -48,25 +54,6 @@ from model.train import (
 )
 
 __all__ = ["Trainer"]
-
-
-class _HeadOnly(nn.Module):
-    """The classifier alone, fed cached pooled features (N x 2048)."""
-
-    def __init__(self, network: nn.Module) -> None:
-        super().__init__()
-        self.network = network
-
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.network.forward_head(features[:, :, None, None])
-
-
-def _batches(indices: list[int], size: int) -> list[list[int]]:
-    """Consecutive batches; a last batch of one joins the one before (BatchNorm needs two)."""
-    out = [indices[i : i + size] for i in range(0, len(indices), size)]
-    if len(out) > 1 and len(out[-1]) == 1:
-        out[-2] = out[-2] + out.pop()
-    return out
 
 
 class Trainer:
@@ -108,13 +95,13 @@ class Trainer:
         self.scheduler = make_scheduler(self.optimizer, config.schedule, config.epochs)
         self.scaler = torch.amp.GradScaler(device.type) if self.precision == "fp16" else None
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-        self.model = self._wrap(_HeadOnly(self.net) if self.cached else self.net)
+        self.model = self._wrap(HeadOnly(self.net) if self.cached else self.net)
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None  # the best epoch's validation
         self.start_epoch, self.bad_epochs, self.lowest_loss = 1, 0, math.inf
         if resume is not None:
             self._restore(resume)
-        self.features: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+        self.features: dict[str, Cached] = {}
         self.epoch_s = self.val_s = 0.0
 
     def _precision(self) -> str:
@@ -212,7 +199,7 @@ class Trainer:
             pin_memory=self.device.type == "cuda",
         )
 
-    def _progress(self, epoch, batch, batches, meter, phase, started) -> BatchProgress:
+    def _progress(self, phase, epoch, batch, batches, meter, started) -> BatchProgress:
         elapsed = max(time.perf_counter() - started, 1e-9)
         per_batch = elapsed / batch
         left = per_batch * (batches - batch) + (self.val_s if phase == "train" else 0.0)
@@ -263,12 +250,14 @@ class Trainer:
             features, labels, _ = self.features["train"]
             generator = torch.Generator().manual_seed(self.config.seed * 7919 + epoch)
             order = torch.randperm(len(labels), generator=generator).tolist()
-            for batch in _batches(order, self.config.batch_size):
+            for batch in batch_indices(order, self.config.batch_size):
                 yield features[batch], labels[batch]
             return
         c = self.config
         transform = train_transform(self.files.preprocess, c.random_resized_crop, c.hflip)
-        batches = _batches(self._indices(len(self.report.train_samples), epoch, True), c.batch_size)
+        batches = batch_indices(
+            self._indices(len(self.report.train_samples), epoch, True), c.batch_size
+        )
         for x, y, _ in self._loader(self.report.train_samples, transform, batches):
             yield x, y
 
@@ -277,7 +266,7 @@ class Trainer:
             n = len(self.features["train"][1])
         else:
             n = len(self._indices(len(self.report.train_samples), 0, False))
-        return len(_batches(list(range(n)), self.config.batch_size))
+        return len(batch_indices(list(range(n)), self.config.batch_size))
 
     def _train_epoch(self, epoch: int, control: TrainControl):
         set_train_mode(self.net, self.trainable)
@@ -287,7 +276,7 @@ class Trainer:
                 return None
             loss, correct = self._step(x, y)
             meter = [meter[0] + loss * len(y), meter[1] + correct, meter[2] + len(y)]
-            yield self._progress(epoch, batch, batches, meter, "train", started)
+            yield self._progress("train", epoch, batch, batches, meter, started)
         if self.config.train_from != "head":
             self.world.average_buffers(self.net)
         total = self.world.sum(meter)
@@ -297,81 +286,39 @@ class Trainer:
 
     def _eval_batches(self, split: str, epoch: int) -> list[list[int]]:
         samples = self.report.train_samples if split == "train" else self.report.val_samples
-        return _batches(self._indices(len(samples), epoch, False), self.config.batch_size)
+        return batch_indices(self._indices(len(samples), epoch, False), self.config.batch_size)
 
     def _cache(self, epoch: int, control: TrainControl):
-        """Run the frozen backbone once over both splits; True when finished."""
-        self.net.eval()
-        batches = {s: self._eval_batches(s, 0) for s in ("train", "val")}
-        total, done, started = sum(len(b) for b in batches.values()), 0, time.perf_counter()
-        meter = [0.0, 0, 0]
-        for split, samples in (
-            ("train", self.report.train_samples),
-            ("val", self.report.val_samples),
-        ):
-            parts: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
-            for x, y, pos in self._loader(samples, self.files.preprocess.transform, batches[split]):
-                if self._stop(control):
-                    return False
-                x = x.to(self.device).contiguous(memory_format=torch.channels_last)
-                with torch.inference_mode(), autocast(self.device, self.precision):
-                    features = self.net.forward_features(x)
-                pooled = torch.flatten(self.net.avgpool(features), 1).float()
-                parts.append((pooled.to(self.device), y.to(self.device), pos))
-                done, meter[2] = done + 1, meter[2] + len(y)
-                yield self._progress(epoch, done, total, meter, "caching", started)
-            if parts:
-                self.features[split] = tuple(torch.cat(p) for p in zip(*parts))
-            else:
-                empty = torch.empty(0, dtype=torch.long)
-                self.features[split] = (torch.empty(0, 2048, device=self.device), empty, empty)
-        return True
-
-    def _val_batches(self):
-        if self.cached:
-            features, labels, positions = self.features["val"]
-            for batch in _batches(list(range(len(labels))), self.config.batch_size):
-                yield self._head_logits(features[batch]), labels[batch], positions[batch]
-            return
-        loader = self._loader(
-            self.report.val_samples, self.files.preprocess.transform, self._eval_batches("val", 0)
+        """Fill ``self.features`` in one pass of the frozen backbone; True when finished."""
+        transform, report = self.files.preprocess.transform, self.report
+        loaders = {
+            split: self._loader(samples, transform, self._eval_batches(split, 0))
+            for split, samples in (("train", report.train_samples), ("val", report.val_samples))
+        }
+        stop, progress = partial(self._stop, control), partial(self._progress, "caching", epoch)
+        features = yield from cache_features(
+            self.net, loaders, self.device, self.precision, stop, progress
         )
-        for x, y, pos in loader:
-            x = x.to(self.device).contiguous(memory_format=torch.channels_last)
-            with autocast(self.device, self.precision):
-                logits = self.net(x)
-            yield logits, y, pos
-
-    def _head_logits(self, features: torch.Tensor) -> torch.Tensor:
-        return self.net.forward_head(features[:, :, None, None])
+        if features is None:
+            return False
+        self.features = features
+        return True
 
     def _validate(self, epoch: int, control: TrainControl):
         """Per-image results as {position: (true, predicted, loss)}; None when cancelled."""
         self.net.eval()
-        started, results, meter = time.perf_counter(), {}, [0.0, 0, 0]
-        batches = len(self._eval_batches("val", 0))
-        with torch.inference_mode():
-            for batch, (logits, y, pos) in enumerate(self._val_batches(), start=1):
-                if self._stop(control):
-                    return None
-                y = y.to(logits.device)
-                losses = nn.functional.cross_entropy(logits.float(), y, reduction="none")
-                predicted = logits.argmax(1)
-                for p, t, k, loss in zip(
-                    pos.tolist(), y.tolist(), predicted.tolist(), losses.tolist()
-                ):
-                    results[p] = (t, k, loss)
-                meter = [
-                    meter[0] + losses.sum().item(),
-                    meter[1] + int((predicted == y).sum()),
-                    meter[2] + len(y),
-                ]
-                yield self._progress(epoch, batch, batches, meter, "val", started)
-        self.val_s = time.perf_counter() - started
-        merged: dict[int, tuple[int, int, float]] = {}
-        for part in self.world.gather(results):
-            merged.update(part)  # DistributedSampler pads shards with repeats: keep one
-        return merged
+        batches = self._eval_batches("val", 0)
+        if self.cached:
+            outputs = cached_logits(self.net, self.features["val"], self.config.batch_size)
+        else:
+            loader = self._loader(self.report.val_samples, self.files.preprocess.transform, batches)
+            outputs = val_logits(self.net, loader, self.device, self.precision)
+        stop, progress = partial(self._stop, control), partial(self._progress, "val", epoch)
+        scored = yield from validate(outputs, len(batches), self.world, stop, progress)
+        if scored is None:
+            return None
+        results, self.val_s = scored
+        return results
 
     # -- the end of an epoch and of the run ----------------------------------------------------
 
