@@ -261,6 +261,41 @@ def test_fast_optimizer_updates_equal_the_plain_ones(name):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_early_stopping_stops_when_validation_loss_stops_falling(colours, backbone, tmp_path):
+    # A learning rate below float32's resolution for these weights: nothing moves, so the
+    # validation loss is exactly the same every epoch and never counts as better.
+    config = head_config(colours, tmp_path, backbone, lr=1e-30, early_stopping_patience=2)
+    events = run(config)
+    ends = of(events, EpochEnd)
+    assert [e.epoch for e in ends] == [1, 2, 3]  # epoch 1 sets the bar, 2 and 3 miss it
+    assert len({e.val_loss for e in ends}) == 1
+    done = of(events, TrainingDone)[0]
+    assert done.stopped_early and not done.cancelled and done.last_epoch == 3
+    assert ends[-1].eta_s == 0.0
+    assert load_network(tmp_path / "last.safetensors")[1].training["epoch"] == 3
+
+
+@pytest.mark.parametrize(
+    ("train_from", "first_trained", "last_frozen"),
+    [("mixed_7", "Mixed_7a", "Mixed_6e"), ("mixed_6", "Mixed_6a", "Mixed_5d")],
+)
+def test_partial_fine_tuning_trains_only_the_chosen_blocks(
+    colours, backbone, tmp_path, train_from, first_trained, last_frozen
+):
+    config = head_config(colours, tmp_path, backbone, train_from=train_from, epochs=1, lr=1e-3)
+    assert of(run(config), TrainingDone)[0].last_epoch == 1
+    before = load_network(backbone)[0].state_dict()
+    after = load_network(tmp_path / "last.safetensors")[0].state_dict()
+    names = list(dict.fromkeys(k.split(".")[0] for k in before))
+    for block in names[: names.index(last_frozen) + 1]:  # weights and BatchNorm statistics
+        for key in (k for k in before if k.split(".")[0] == block):
+            assert torch.equal(before[key], after[key]), key
+    trained = [k for k in before if k.startswith(first_trained) and k.endswith("conv.weight")]
+    assert trained and all(not torch.equal(before[k], after[k]) for k in trained)
+    moved = [k for k in before if k.startswith(first_trained) and k.endswith("running_mean")]
+    assert any(not torch.equal(before[k], after[k]) for k in moved)  # trained BN in train mode
+
+
 def test_resume_without_state_is_a_clear_error(tmp_path, tiny_checkpoint, colours):
     config = TrainConfig(str(colours), str(tmp_path), resume=str(tiny_checkpoint))
     with pytest.raises(TrainingError, match="optimizer state"):
