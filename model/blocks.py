@@ -85,22 +85,29 @@ class BasicConv2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.bn(self.conv(x)), inplace=True)
 
+    @property
+    def is_pointwise(self) -> bool:
+        """A 1x1 stride-1 unpadded conv: the kind an average pool commutes with."""
+        conv = self.conv
+        return conv.kernel_size == (1, 1) and conv.stride == (1, 1) and conv.padding == (0, 0)
+
     def forward_pool_after(self, x: torch.Tensor) -> torch.Tensor:
         """``self(avg_pool3x3(x))`` computed as ``avg_pool3x3(conv(x))``, then BN and ReLU.
 
-        A convolution without its bias and a zero-padded average pool are both
-        linear and act on different axes, so they commute; the bias is added
-        after pooling (pooling a constant would shrink it at the borders).
-        Pooling the conv's output pools its ``out_channels`` instead of its
-        ``in_channels``: 4-10x fewer in Inception's pool branches. The result
-        is equal up to float rounding.
+        For a pointwise conv (:attr:`is_pointwise`): the conv without its bias
+        and a zero-padded average pool are both linear and act on different
+        axes, so they commute; the bias is added after pooling (pooling a
+        constant would shrink it at the borders). Pooling the conv's output
+        pools its ``out_channels`` instead of its ``in_channels``: 4-10x fewer
+        in Inception's pool branches. Equal up to float rounding. Hooks on
+        ``self`` do not fire (the block calls this method directly); hooks on
+        ``self.conv`` do when it has no bias, as in v3.
         """
         conv = self.conv
-        y = F.conv2d(x, conv.weight, None, conv.stride, conv.padding, conv.dilation, conv.groups)
-        y = _pool("avg", y)
-        if conv.bias is not None:
-            y = y + conv.bias.view(1, -1, 1, 1)
-        return F.relu(self.bn(y), inplace=True)
+        if conv.bias is None:
+            return F.relu(self.bn(_pool("avg", conv(x))), inplace=True)
+        y = _pool("avg", conv._conv_forward(x, conv.weight, None))
+        return F.relu(self.bn(y + conv.bias.view(1, -1, 1, 1)), inplace=True)
 
 
 def _pool(kind: str, x: torch.Tensor) -> torch.Tensor:

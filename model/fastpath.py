@@ -179,6 +179,12 @@ class _PackedConvReLU(nn.Module):
         )
         self.packed_shape = tuple(input_shape)
 
+    @property
+    def is_pointwise(self) -> bool:
+        """A 1x1 stride-1 unpadded conv (see ``BasicConv2d.is_pointwise``)."""
+        padding, stride, _, _ = self.args
+        return tuple(self.weight.shape[-2:]) == (1, 1) and stride == [1, 1] and padding == [0, 0]
+
     def _weight_for(self, x: torch.Tensor) -> torch.Tensor:
         # The plain weight works for any shape: oneDNN reorders it on the fly.
         return self.packed if tuple(x.shape) == self.packed_shape else self.weight

@@ -302,7 +302,10 @@ def pool_after_conv(network: nn.Module, enabled: bool = True) -> int:
     """
     switched = 0
     for module in network.modules():
-        if hasattr(module, "pool_after_conv") and getattr(module, "pool", None) == "avg":
+        if not hasattr(module, "pool_after_conv") or getattr(module, "pool", None) != "avg":
+            continue
+        # Only a pointwise conv commutes with the pool; anything else keeps the usual order.
+        if getattr(module.branch_pool, "is_pointwise", False):
             module.pool_after_conv = enabled
             switched += 1
     return switched

@@ -129,13 +129,17 @@ def step_options(name: str, params: list[nn.Parameter]) -> dict[str, bool]:
     27 M parameters in 13 ms instead of 51 ms, and multi-tensor RMSProp in
     45 ms instead of 59 ms (measured here); the results are the same update.
     RMSProp has no fused kernel. A resumed run gets these again
-    (``Trainer._restore``), since a saved optimizer state carries its own.
+    (``Trainer._restore``), since a saved optimizer state carries its own;
+    they are put into the saved groups before loading, so that torch places
+    each saved ``step`` where the chosen update needs it (a fused update on
+    CUDA wants it on the GPU).
     """
     devices = {p.device.type for p in params}
     if not params or not devices <= {"cpu", "cuda"}:
-        return {}
+        # torch's own choice (a state saved on another device must not bring its flags)
+        return {"foreach": None, "fused": None} if name == "adamw" else {"foreach": None}
     if name == "adamw":
-        return {"fused": True}
+        return {"foreach": None, "fused": True}
     return {"foreach": True}
 
 

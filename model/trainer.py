@@ -123,9 +123,10 @@ class Trainer:
         return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
 
     def _restore(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
-        for group in self.optimizer.param_groups:  # the saved groups bring their own
-            group.update(step_options(self.config.optimizer, self.params))
+        saved = dict(state["optimizer"])  # its groups bring their own update flags
+        fast = step_options(self.config.optimizer, self.params)
+        saved["param_groups"] = [{**group, **fast} for group in saved["param_groups"]]
+        self.optimizer.load_state_dict(saved)
         self.scheduler.load_state_dict(state["scheduler"])
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])

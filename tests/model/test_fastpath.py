@@ -230,6 +230,21 @@ def test_folding_matches_the_reference_in_fp32(variant, transform_input):
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fold_batchnorm(net).modules())
 
 
+def test_fast_path_without_packing_still_matches(tiny_checkpoint, sample_images, monkeypatch):
+    import model.fastpath as fastpath
+
+    def refuse(*args):
+        raise RuntimeError("this oneDNN build cannot pack")
+
+    monkeypatch.setattr(fastpath, "_pack_for_cpu", refuse)
+    clf = load_classifier(tiny_checkpoint, device="cpu", precision="fp32")
+    assert not any(isinstance(m, fastpath._PackedConvReLU) for m in clf._fast.modules())
+    batch = torch.stack([clf.info.preprocess(load_image(p)) for p in sample_images[:3]])
+    with torch.inference_mode():
+        expected = clf.network(batch)
+    torch.testing.assert_close(clf.logits(batch), expected, rtol=1e-4, atol=1e-4)
+
+
 def test_precision_choices(tiny_checkpoint, tmp_path):
     assert Precision.parse("BF16") is Precision.BF16
     with pytest.raises(PrecisionError, match="auto, fp32, bf16, fp16"):

@@ -95,6 +95,10 @@ def test_pool_after_conv_computes_the_same_function(twins):
     ours = copy.deepcopy(twins[0])  # training mode moves its running statistics
     twin = copy.deepcopy(ours)
     assert pool_after_conv(twin) == 9  # Mixed_5b-d, Mixed_6b-e, Mixed_7b-c
+    calls = []  # the reordered branch really runs: its conv sees the unpooled input
+    for name, module in twin.named_modules():
+        if name.endswith("branch_pool.conv"):
+            module.register_forward_hook(lambda m, args, out: calls.append(args[0].shape))
     x = torch.randn(2, 3, 299, 299)
     for mode in ("eval", "train"):
         getattr(ours, mode)(), getattr(twin, mode)()
@@ -105,6 +109,7 @@ def test_pool_after_conv_computes_the_same_function(twins):
         pairs = zip(expected, got) if mode == "train" else [(expected, got)]  # (logits, aux)
         for e, g in pairs:
             assert (e - g).abs().max().item() <= 1e-4 * max(1.0, e.abs().max().item())
+    assert len(calls) == 2 * 9
     # In training mode every BatchNorm saw the same batch statistics.
     for a, b in zip(ours.buffers(), twin.buffers()):
         assert torch.allclose(a.float(), b.float(), rtol=1e-4, atol=1e-5)
@@ -118,8 +123,12 @@ def test_pool_after_conv_keeps_a_conv_bias_out_of_the_pool():
     with torch.no_grad():
         expected = unit(torch.nn.functional.avg_pool2d(x, 3, 1, 1))
         assert torch.allclose(unit.forward_pool_after(x), expected, atol=1e-6)
-    # The seed's max-pool branches do not commute with a conv and are left alone.
+    # The seed's max-pool branches do not commute with a conv and are left alone,
+    # and so is an average-pool branch whose conv is not pointwise.
     assert pool_after_conv(build_network("paper")) == 0
+    net = build_network("v3")
+    net.Mixed_5b.branch_pool = BasicConv2d(192, 32, 3, padding=1)
+    assert pool_after_conv(net) == 8 and not net.Mixed_5b.pool_after_conv
 
 
 def test_transform_input_matches_torchvision():
