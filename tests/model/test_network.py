@@ -95,10 +95,18 @@ def test_pool_after_conv_computes_the_same_function(twins):
     ours = copy.deepcopy(twins[0])  # training mode moves its running statistics
     twin = copy.deepcopy(ours)
     assert pool_after_conv(twin) == 9  # Mixed_5b-d, Mixed_6b-e, Mixed_7b-c
-    calls = []  # the reordered branch really runs: its conv sees the unpooled input
+    calls = {"unit": 0, "conv": 0}  # the reordered branch really runs:
+
+    def counter(kind):  # its conv is called, the BasicConv2d unit itself is not
+        def hook(module, args, output):
+            calls[kind] += 1
+
+        return hook
+
     for name, module in twin.named_modules():
-        if name.endswith("branch_pool.conv"):
-            module.register_forward_hook(lambda m, args, out: calls.append(args[0].shape))
+        if name.endswith("branch_pool"):
+            module.register_forward_hook(counter("unit"))
+            module.conv.register_forward_hook(counter("conv"))
     x = torch.randn(2, 3, 299, 299)
     for mode in ("eval", "train"):
         getattr(ours, mode)(), getattr(twin, mode)()
@@ -109,7 +117,7 @@ def test_pool_after_conv_computes_the_same_function(twins):
         pairs = zip(expected, got) if mode == "train" else [(expected, got)]  # (logits, aux)
         for e, g in pairs:
             assert (e - g).abs().max().item() <= 1e-4 * max(1.0, e.abs().max().item())
-    assert len(calls) == 2 * 9
+    assert calls == {"unit": 0, "conv": 2 * 9}
     # In training mode every BatchNorm saw the same batch statistics.
     for a, b in zip(ours.buffers(), twin.buffers()):
         assert torch.allclose(a.float(), b.float(), rtol=1e-4, atol=1e-5)
