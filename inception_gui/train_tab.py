@@ -35,10 +35,10 @@ def _check_job(folder: str, val_dir: str | None, val_fraction: float):
     return check_dataset(folder, val_dir=val_dir, val_fraction=val_fraction)
 
 
-def _train_job(config, control):
+def _train_job(config, control, report):
     from model.train import train
 
-    yield from train(config, control)
+    yield from train(config, control, report)  # the report is re-checked if it does not fit
 
 
 class _ControlToken(CancelToken):
@@ -255,6 +255,7 @@ class TrainTab(QWidget):
             _train_job,
             config,
             self._control,
+            self._report,
             token=_ControlToken(self._control),
             on_yield=self._on_event,
             on_error=self._on_train_failed,

@@ -132,7 +132,7 @@ class _PoolBranchMixin:
     pool_after_conv: bool
 
     def _pool_branch(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pool_after_conv and self.pool == "avg":
+        if self.pool_after_conv:  # set only where it commutes (pool_after_conv)
             return self.branch_pool.forward_pool_after(x)
         return self.branch_pool(_pool(self.pool, x))
 

@@ -17,7 +17,7 @@ import os
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,8 @@ class DatasetReport:
     errors: tuple[str, ...]  # training cannot start
     train_dir: str = ""  # the folder checked
     val_dir: str | None = None  # the validation folder, None for a split
+    val_fraction: float = 0.2  # share held out when there is no val_dir
+    seed: int = 0  # seed of that split
     train_samples: tuple[Sample, ...] = field(default=(), repr=False)  # (path, class)
     val_samples: tuple[Sample, ...] = field(default=(), repr=False)  # (path, class)
 
@@ -213,18 +215,18 @@ def check_dataset(
     """
     train_str = str(train_dir)
     val_str = None if val_dir is None else str(val_dir)
-    empty = DatasetReport((), {}, {}, (), (), (), train_str, val_str)
+    empty = DatasetReport((), {}, {}, (), (), (), train_str, val_str, val_fraction, seed)
     problems = [
         e
         for e in (_folder_error(train_str, "folder"), _folder_error(val_str, "validation folder"))
         if e
     ]
     if problems:
-        return _replace(empty, errors=tuple(problems))
+        return replace(empty, errors=tuple(problems))
     root = Path(train_str).expanduser()
     names = [p.name for p in _class_folders(root)]
     if class_errors := _class_errors(root, names):
-        return _replace(empty, class_names=tuple(names), errors=tuple(class_errors))
+        return replace(empty, class_names=tuple(names), errors=tuple(class_errors))
     errors: list[str] = []
     files = _scan(root, names)
     if val_str is None:
@@ -255,6 +257,8 @@ def check_dataset(
         errors=tuple(errors + more_errors),
         train_dir=train_str,
         val_dir=val_str,
+        val_fraction=val_fraction,
+        seed=seed,
         train_samples=_samples(train, names),
         val_samples=_samples(val, names),
     )
@@ -262,12 +266,6 @@ def check_dataset(
 
 def _samples(files: dict[str, list[str]], names: Sequence[str]) -> tuple[Sample, ...]:
     return tuple((path, index) for index, name in enumerate(names) for path in files[name])
-
-
-def _replace(report: DatasetReport, **changes: Any) -> DatasetReport:
-    from dataclasses import replace
-
-    return replace(report, **changes)
 
 
 class ImageListDataset:

@@ -27,6 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from model.distributed import World
+from model.network import FEATURE_CHANNELS
 from model.recipe import autocast
 
 __all__ = [
@@ -105,22 +106,23 @@ def cache_features(
             with torch.inference_mode(), autocast(device, precision):
                 features = net.forward_features(x)
             pooled = torch.flatten(net.avgpool(features), 1).float()
-            parts.append((pooled.to(device), y.to(device), pos))
+            parts.append((pooled, y.to(device), pos))
             done, meter[2] = done + 1, meter[2] + len(y)
             yield progress(done, total, meter, started)
         if parts:
             cached[split] = tuple(torch.cat(p) for p in zip(*parts))
         else:
             empty = torch.empty(0, dtype=torch.long)
-            cached[split] = (torch.empty(0, 2048, device=device), empty, empty)
+            cached[split] = (torch.empty(0, FEATURE_CHANNELS, device=device), empty, empty)
     return cached
 
 
 def cached_logits(net: nn.Module, cached: Cached, batch_size: int) -> Iterator[Any]:
     """(logits, labels, positions) per batch of ``cached`` features, through the head alone."""
     features, labels, positions = cached
+    head = HeadOnly(net)
     for batch in batch_indices(list(range(len(labels))), batch_size):
-        yield net.forward_head(features[batch][:, :, None, None]), labels[batch], positions[batch]
+        yield head(features[batch]), labels[batch], positions[batch]
 
 
 def val_logits(

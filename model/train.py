@@ -269,7 +269,11 @@ def _with_saved_recipe(config: TrainConfig, state: dict[str, Any]) -> TrainConfi
     return replace(config, **{k: recipe[k] for k in RECIPE_FIELDS if k in recipe})
 
 
-def train(config: TrainConfig, control: TrainControl | None = None) -> Iterator[TrainEvent]:
+def train(
+    config: TrainConfig,
+    control: TrainControl | None = None,
+    report: DatasetReport | None = None,
+) -> Iterator[TrainEvent]:
     """Fine-tune Inception v3 on a class-per-folder dataset, yielding progress events.
 
     Parameters
@@ -278,6 +282,10 @@ def train(config: TrainConfig, control: TrainControl | None = None) -> Iterator[
         The run.
     control : TrainControl, optional
         Pause, resume and cancel from another thread.
+    report : DatasetReport, optional
+        A dataset check already made (the Train tab's): used when it was made
+        for this config's folders, split and seed, so that every image is not
+        decoded twice and the split trained on is the one the person saw.
 
     Yields
     ------
@@ -309,12 +317,13 @@ def train(config: TrainConfig, control: TrainControl | None = None) -> Iterator[
         raise TrainingError(str(exc)) from None
     world = join_world(device)
     try:
-        report = None
-        if world.is_main:
-            report = check_dataset(
-                config.data_dir, config.val_dir, config.val_fraction, config.seed
-            )
-        report = world.broadcast(report)
+        if world.distributed or not _made_for(report, config):
+            report = None
+            if world.is_main:
+                report = check_dataset(
+                    config.data_dir, config.val_dir, config.val_fraction, config.seed
+                )
+            report = world.broadcast(report)
         yield DatasetChecked(report)
         if not report.ok:
             raise TrainingError("; ".join(report.errors))
@@ -322,3 +331,16 @@ def train(config: TrainConfig, control: TrainControl | None = None) -> Iterator[
         yield from trainer.run(control)
     finally:
         world.leave()
+
+
+def _made_for(report: DatasetReport | None, config: TrainConfig) -> bool:
+    """Whether ``report`` checked the folders and split that ``config`` trains on."""
+    if report is None:
+        return False
+    val_dir = None if config.val_dir is None else str(config.val_dir)
+    return (report.train_dir, report.val_dir, report.val_fraction, report.seed) == (
+        str(config.data_dir),
+        val_dir,
+        config.val_fraction,
+        config.seed,
+    )

@@ -265,6 +265,25 @@ def test_fast_optimizer_updates_equal_the_plain_ones(name):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_a_fitting_dataset_check_is_not_made_twice(colours, backbone, tmp_path, monkeypatch):
+    train_module = sys.modules["model.train"]  # the package's name "train" is the function
+    config = head_config(colours, tmp_path, backbone, epochs=1)
+    report = check_dataset(colours, None, config.val_fraction, config.seed)
+    checks = []
+    real = train_module.check_dataset
+    monkeypatch.setattr(train_module, "check_dataset", lambda *a: checks.append(a) or real(*a))
+    events = run_with_report(config, report)
+    assert checks == [] and of(events, DatasetChecked)[0].report is report
+    # A check made for another split seed is not trusted: the folder is checked again.
+    other = head_config(colours, tmp_path / "again", backbone, epochs=1, seed=3)
+    events = run_with_report(other, report)
+    assert len(checks) == 1 and of(events, DatasetChecked)[0].report.seed == 3
+
+
+def run_with_report(config, report) -> list:
+    return list(train(config, None, report))
+
+
 def test_early_stopping_stops_when_validation_loss_stops_falling(colours, backbone, tmp_path):
     # A learning rate below float32's resolution for these weights: nothing moves, so the
     # validation loss is exactly the same every epoch and never counts as better.
