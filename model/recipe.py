@@ -28,6 +28,7 @@ __all__ = [
     "make_optimizer",
     "make_scheduler",
     "set_train_mode",
+    "training_precision",
 ]
 
 TRAIN_FROM = ("head", "mixed_7", "mixed_6", "all")  # how much of the network trains
@@ -43,33 +44,50 @@ _FINE_TUNE_FACTOR = 0.1  # pretrained conv layers move a tenth as fast, or they 
 
 
 def detect_precision(device: str | torch.device = "auto") -> str:
-    """What ``precision="auto"`` means on ``device``: ``"bf16"``, ``"fp16"`` or ``"fp32"``.
+    """What ``precision="auto"`` means for training on ``device``: "bf16", "fp16" or "fp32".
 
-    CUDA: bf16 where the GPU has it (Ampere and later), else fp16 with loss
-    scaling. CPU: bf16 where the cores compute it natively (AMX tiles or
-    AVX-512 BF16), since elsewhere oneDNN emulates it and fp32 is as fast.
-    Anything else (MPS): fp32.
+    CUDA: bf16 where the GPU computes it (Ampere and later), else fp16 with
+    loss scaling. Elsewhere the same choice as inference makes
+    (:func:`model.fastpath.resolve_precision`): bf16 on CPUs that compute it
+    natively (AMX or AVX-512 BF16), fp32 otherwise.
     """
     from model.device import resolve_device
+    from model.fastpath import PrecisionError, resolve_precision
 
     device = resolve_device(device) if isinstance(device, str) else device
     if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    if device.type == "cpu":
-        native = (
-            getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
-            or getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)()
-        )
-        return "bf16" if native else "fp32"
-    return "fp32"
+        try:
+            return resolve_precision("bf16", device).value
+        except PrecisionError:
+            return "fp16"
+    return resolve_precision("auto", device).value
+
+
+def training_precision(requested: str, device: torch.device) -> str:
+    """The precision a run trains in: ``auto`` resolved, an explicit one checked.
+
+    Raises
+    ------
+    model.fastpath.PrecisionError
+        fp16 off CUDA (loss scaling needs a GPU), or a precision the device
+        lacks (bf16 on a GPU before Ampere, anything but fp32 on MPS).
+    """
+    from model.fastpath import PrecisionError, resolve_precision
+
+    if requested == "auto":
+        return detect_precision(device)
+    if requested == "fp16" and device.type != "cuda":
+        raise PrecisionError("fp16 training needs a CUDA device; use bf16 or fp32 on the CPU")
+    return resolve_precision(requested, device).value
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
     """The autocast context for ``precision`` (a no-op for fp32)."""
+    from model.fastpath import Precision
+
     if precision == "fp32":
         return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device.type, dtype=dtype)
+    return torch.autocast(device.type, dtype=Precision(precision).dtype)
 
 
 def default_lr(optimizer: str, batch_size: int, fine_tune: bool) -> float:

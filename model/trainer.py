@@ -30,18 +30,19 @@ from model.evaluate import (
     val_logits,
     validate,
 )
+from model.fastpath import PrecisionError
 from model.network import pool_after_conv
 from model.preprocess import Preprocess
 from model.recipe import (
     autocast,
     default_lr,
     default_weight_decay,
-    detect_precision,
     freeze,
     make_optimizer,
     make_scheduler,
     set_train_mode,
     step_options,
+    training_precision,
 )
 from model.run_files import RunFiles, start_network, validation_summary
 from model.train import (
@@ -68,7 +69,10 @@ class Trainer:
         resume: dict[str, Any] | None,
     ) -> None:
         self.config, self.report, self.device, self.world = config, report, device, world
-        self.precision = self._precision()
+        try:
+            self.precision = training_precision(config.precision, device)
+        except PrecisionError as exc:  # a ValueError, raised before any weights are read
+            raise TrainingError(str(exc)) from None
         torch.manual_seed(config.seed)  # the new classifier: the same on every process
         self.net, start = start_network(config, report.class_names, resume)
         self.aux = config.use_aux and config.train_from in ("mixed_6", "all")
@@ -103,14 +107,6 @@ class Trainer:
             self._restore(resume)
         self.features: dict[str, Cached] = {}
         self.epoch_s = self.val_s = 0.0
-
-    def _precision(self) -> str:
-        precision = self.config.precision
-        if precision == "auto":
-            return detect_precision(self.device)
-        if precision == "fp16" and self.device.type != "cuda":
-            raise TrainingError("fp16 training needs a CUDA device; use bf16 or fp32 on the CPU")
-        return precision
 
     def _wrap(self, module: nn.Module) -> nn.Module:
         if not self.world.distributed:
@@ -285,15 +281,15 @@ class Trainer:
 
     # -- features and validation -------------------------------------------------------------
 
-    def _eval_batches(self, split: str, epoch: int) -> list[list[int]]:
+    def _eval_batches(self, split: str) -> list[list[int]]:
         samples = self.report.train_samples if split == "train" else self.report.val_samples
-        return batch_indices(self._indices(len(samples), epoch, False), self.config.batch_size)
+        return batch_indices(self._indices(len(samples), 0, False), self.config.batch_size)
 
     def _cache(self, epoch: int, control: TrainControl):
         """Fill ``self.features`` in one pass of the frozen backbone; True when finished."""
         transform, report = self.files.preprocess.transform, self.report
         loaders = {
-            split: self._loader(samples, transform, self._eval_batches(split, 0))
+            split: self._loader(samples, transform, self._eval_batches(split))
             for split, samples in (("train", report.train_samples), ("val", report.val_samples))
         }
         stop, progress = partial(self._stop, control), partial(self._progress, "caching", epoch)
@@ -308,7 +304,7 @@ class Trainer:
     def _validate(self, epoch: int, control: TrainControl):
         """Per-image results as {position: (true, predicted, loss)}; None when cancelled."""
         self.net.eval()
-        batches = self._eval_batches("val", 0)
+        batches = self._eval_batches("val")
         if self.cached:
             outputs = cached_logits(self.net, self.features["val"], self.config.batch_size)
         else:
