@@ -157,16 +157,13 @@ def measure_stalls(weights: Path, photos: list[Path], train_dir: Path, work: Pat
     return {"classify_max_stall_ms": classify_stall, "train_max_stall_ms": train_stall}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description="start-up time and event-loop stalls")
-    parser.add_argument("--launches", type=int, default=5)
-    args = parser.parse_args()
+def _measure(work: Path, launches_wanted: int) -> tuple[dict, dict]:
+    """Stand-in weights, photos and a training folder in ``work``; then both measurements."""
     import torch
     from PIL import Image
 
     from model import build_network
 
-    work = Path(tempfile.mkdtemp(prefix="bench-gui-"))
     weights = work / "inception_v3_stand_in.pth"
     torch.save(build_network("v3").state_dict(), weights)
     (work / "photos").mkdir()
@@ -178,8 +175,17 @@ def main() -> int:
             Image.new("RGB", (160, 120), tuple(max(0, c - 5 * i) for c in colour)).save(
                 train_dir / name / f"{i}.png"
             )
-    launches = measure_launches(weights, photos[3], args.launches, work)  # 4032 x 3024
+    launches = measure_launches(weights, photos[3], launches_wanted, work)  # 4032 x 3024
     stalls = measure_stalls(weights, photos, train_dir, work)
+    return launches, stalls
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="start-up time and event-loop stalls")
+    parser.add_argument("--launches", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-gui-") as tmp:
+        launches, stalls = _measure(Path(tmp), args.launches)
     rows = [
         ("window shown", statistics.median(launches["window_shown_s"]), "s", 1.0),
         (
