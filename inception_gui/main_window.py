@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.session = ModelSession(self.hub, self)
         self._fallback_done = False
         self._classify_busy = False  # a batch is using the model: it must not move
+        self._loading = False  # a load or device move is under way
         self.last_error: tuple[str, str] | None = None  # the last error shown
         self._build()
         self._connect()
@@ -193,15 +194,20 @@ class MainWindow(QMainWindow):
 
     def _on_session_loading(self, text: str) -> None:
         self.show_status(text)
-        self.load_button.setEnabled(False)
-        self.device_combo.setEnabled(False)
-        self.precision_combo.setEnabled(False)
+        self._loading = True
+        self._update_model_controls()
+
+    def _update_model_controls(self) -> None:
+        # The model moves only while nothing uses it: no load or move under way, no batch running.
+        self.load_button.setEnabled(not self._loading)
+        movable = not self._loading and not self._classify_busy
+        self.device_combo.setEnabled(movable)
+        self.precision_combo.setEnabled(movable)
 
     def _on_session_ready(self, state: ModelState) -> None:
         self.export_button.setEnabled(True)
-        self.load_button.setEnabled(True)
-        self.device_combo.setEnabled(not self._classify_busy)
-        self.precision_combo.setEnabled(not self._classify_busy)
+        self._loading = False
+        self._update_model_controls()
         self._select_combo(self.device_combo, state.device)
 
         self.weights_label.setText(
@@ -226,9 +232,8 @@ class MainWindow(QMainWindow):
         self.banner.show()
 
     def _on_session_failed(self, message: str) -> None:
-        self.load_button.setEnabled(True)
-        self.device_combo.setEnabled(not self._classify_busy)
-        self.precision_combo.setEnabled(not self._classify_busy)
+        self._loading = False
+        self._update_model_controls()
         self.show_status(message)
         self._report("Weights", message)
         if self.session.state is None:
@@ -317,8 +322,7 @@ class MainWindow(QMainWindow):
     def _on_classify_busy(self, busy: bool) -> None:
         # The classifier is shared with the running job; it moves only between jobs.
         self._classify_busy = busy
-        self.device_combo.setEnabled(not busy)
-        self.precision_combo.setEnabled(not busy)
+        self._update_model_controls()
 
     @staticmethod
     def _select_combo(combo: QComboBox, key: str) -> None:

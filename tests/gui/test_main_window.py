@@ -83,6 +83,18 @@ def test_devices_are_listed_with_unavailable_ones_disabled(window, qtbot):
         assert not item.isEnabled() and "CUDA" in item.text()
 
 
+def test_device_menu_stays_locked_while_a_move_outlasts_a_batch(window):
+    controls = (window.device_combo, window.precision_combo)
+    state = window.session.state
+    assert all(c.isEnabled() for c in controls)
+    window.session.loading.emit("Moving the model…")  # a move starts during a batch
+    window.classify_tab.busy.emit(True)
+    window.classify_tab.busy.emit(False)  # the batch ends first
+    assert not any(c.isEnabled() for c in controls) and not window.load_button.isEnabled()
+    window.session.ready.emit(state)  # the move ends
+    assert all(c.isEnabled() for c in controls) and window.load_button.isEnabled()
+
+
 def test_closing_during_a_job_leaves_no_thread_running(window, qtbot, sample_images):
     window.classify_tab.classify([str(p) for p in sample_images] * 20)
     qtbot.waitUntil(lambda: bool(window.hub.running), timeout=10_000)
