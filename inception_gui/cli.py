@@ -15,7 +15,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from inception_gui.cli_common import _error, _terminal_progress
+from inception_gui.cli_common import _add_model_arguments, _error, _terminal_progress
 from inception_gui.cli_tools import (
     _add_explain_parser,
     _add_export_parser,
@@ -40,19 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cls = sub.add_parser("classify", help="print the top-k classes of images")
     cls.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    cls.add_argument(
-        "--weights",
-        default="imagenet",
-        help="imagenet (default), none, or a .pth/.safetensors file",
-    )
-    cls.add_argument("--variant", choices=("v3", "paper"), default=None, help="network layout")
-    cls.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N, mps")
-    cls.add_argument(
-        "--precision",
-        choices=("auto", "fp32", "bf16", "fp16"),
-        default="auto",
-        help="auto (default: bf16 on CPUs with AVX-512 bf16/AMX, fp16 on CUDA, else fp32)",
-    )
+    _add_model_arguments(cls, precision=True)
     cls.add_argument("-k", type=int, default=5, help="classes per image (default 5)")
     cls.add_argument("--batch-size", type=int, default=8, help="images per batch (default 8)")
     cls.add_argument("--json", action="store_true", help="print one JSON document")

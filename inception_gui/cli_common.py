@@ -26,8 +26,13 @@ def _terminal_progress(done: int, total: int) -> None:
             print(file=sys.stderr)
 
 
-def _add_model_arguments(parser: argparse.ArgumentParser, device: bool = True) -> None:
-    """Add ``--weights``, ``--variant`` and (when ``device``) ``--device`` to ``parser``."""
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # as model.recipe.PRECISIONS (no torch here)
+
+
+def _add_model_arguments(
+    parser: argparse.ArgumentParser, device: bool = True, precision: bool = False
+) -> None:
+    """Add ``--weights``, ``--variant`` and, when asked, ``--device`` and ``--precision``."""
     parser.add_argument(
         "--weights",
         default="imagenet",
@@ -35,4 +40,14 @@ def _add_model_arguments(parser: argparse.ArgumentParser, device: bool = True) -
     )
     parser.add_argument("--variant", choices=("v3", "paper"), default=None, help="network layout")
     if device:
-        parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
+        parser.add_argument(
+            "--device", default="auto", help="auto (default), cpu, cuda, cuda:N, mps"
+        )
+    if precision:
+        parser.add_argument(
+            "--precision",
+            choices=PRECISIONS,
+            default="auto",
+            help="auto (default): bf16 on CPUs with AVX-512 bf16/AMX; on CUDA fp16 to "
+            "predict, bf16 (Ampere on) or fp16 to train; else fp32",
+        )

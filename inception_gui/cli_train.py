@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from inception_gui.cli_common import _error
+from inception_gui.cli_common import _add_model_arguments, _error
 
 
 def _train_config(args: argparse.Namespace):
@@ -36,7 +36,7 @@ def _train_config(args: argparse.Namespace):
         val_fraction=args.val_fraction,
         seed=args.seed,
         weights=args.weights,
-        variant=args.variant,
+        variant=args.variant or "v3",
         train_from=args.train_from,
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -188,8 +188,7 @@ def _add_train_parser(sub) -> None:
     tr.add_argument("--val-dir", help="validation folder (default: hold out --val-fraction)")
     tr.add_argument("--val-fraction", type=float, default=0.2, help="held out per class (0.2)")
     tr.add_argument("--out", help="output folder (default: runs/FOLDER-TIMESTAMP)")
-    tr.add_argument("--weights", default="imagenet", help="imagenet (default), none, or a file")
-    tr.add_argument("--variant", choices=("v3", "paper"), default="v3")
+    _add_model_arguments(tr, precision=True)  # --variant: v3 by default (a file brings its own)
     tr.add_argument("--train-from", choices=("head", "mixed_7", "mixed_6", "all"), default="head")
     tr.add_argument("--epochs", type=int, default=10)
     tr.add_argument("--batch-size", type=int, default=32, help="per process (default 32)")
@@ -205,8 +204,6 @@ def _add_train_parser(sub) -> None:
     tr.add_argument("--input-size", type=int, default=299, help="square input side (>= 75)")
     tr.add_argument("--no-augment", action="store_true", help="centre crops, no flips")
     tr.add_argument("--no-cache", action="store_true", help="head-only: no feature cache")
-    tr.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto")
-    tr.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N, mps")
     tr.add_argument("--early-stopping", type=int, metavar="N", help="stop after N worse epochs")
     tr.add_argument("--resume", metavar="PATH", help="a last.safetensors or its run folder")
     tr.add_argument("--workers", type=int, default=0, help="data loading processes (0)")
