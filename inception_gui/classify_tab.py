@@ -34,12 +34,10 @@ from inception_gui.insight import CamControls, cam_job, layers_job, overlay_job
 from inception_gui.jobs import ClassifiedImage, JobStarted, classify_job, decode_pasted, preview_job
 from inception_gui.results_model import SORT_ROLE, ResultsTableModel, picture_to_pixmap
 from inception_gui.session import ModelSession, ModelState
-from inception_gui.widgets import PictureView, PredictionBars
+from inception_gui.widgets import IMAGE_FILTER, PictureView, PredictionBars
 from inception_gui.workers import CancelToken, WorkerHub
 
 __all__ = ["ClassifyTab"]
-
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
 
 
 def paths_from_mime(mime: QMimeData) -> list[str]:

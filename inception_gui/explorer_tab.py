@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -32,6 +32,7 @@ from inception_gui.layer_tree_model import (
     format_mult_adds,
     format_shape,
 )
+from inception_gui.widgets import IMAGE_FILTER
 from inception_gui.workers import WorkerHub
 
 __all__ = ["ExplorerTab"]
@@ -120,6 +121,9 @@ class ExplorerTab(QWidget):
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
+        # Click a header to rank siblings by parameters or mult-adds; forward order until then.
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.tree.header()
         header.setStretchLastSection(False)
@@ -235,7 +239,7 @@ class ExplorerTab(QWidget):
             self,
             "Image for feature maps",
             "",
-            "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff)",
+            IMAGE_FILTER,
         )
         if path:
             self.set_image(path)

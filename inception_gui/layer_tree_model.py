@@ -66,9 +66,6 @@ class LayerTreeModel(QAbstractItemModel):
         self._root = _Item(node, None, 0) if node is not None else None
         self.endResetModel()
 
-    def root_node(self):
-        return self._root.node if self._root else None
-
     def _item(self, index: Index) -> _Item | None:
         return index.internalPointer() if index.isValid() else None
 

@@ -25,14 +25,12 @@ from inception_gui.classify_tab import ClassifyTab
 from inception_gui.explorer_tab import ExplorerTab
 from inception_gui.session import ModelSession, ModelState
 from inception_gui.train_tab import TrainTab
-from inception_gui.widgets import Banner, precision_combo
+from inception_gui.widgets import WEIGHTS_FILTER, Banner, precision_combo
 from inception_gui.workers import WorkerHub
 
 __all__ = ["MainWindow"]
 
 log = logging.getLogger(__name__)
-
-WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.pt);;All files (*)"
 
 
 def _devices_job() -> list:

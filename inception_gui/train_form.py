@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inception_gui.widgets import precision_combo
+from inception_gui.widgets import WEIGHTS_FILTER, precision_combo
 
 __all__ = ["TrainSettings"]
 
@@ -144,9 +144,7 @@ class TrainSettings(QWidget):
     def _on_start_from_activated(self, _index: int) -> None:
         if self.start_from.currentData() != "file":
             return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Start from weights", "", "Weights (*.safetensors *.pth *.pt)"
-        )
+        path, _ = QFileDialog.getOpenFileName(self, "Start from weights", "", WEIGHTS_FILTER)
         if path:
             self.start_file = path
             self.start_from.setItemText(self.start_from.currentIndex(), Path(path).name)

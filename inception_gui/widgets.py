@@ -14,7 +14,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["Banner", "PictureView", "PredictionBars", "precision_combo"]
+__all__ = [
+    "IMAGE_FILTER",
+    "WEIGHTS_FILTER",
+    "Banner",
+    "PictureView",
+    "PredictionBars",
+    "precision_combo",
+]
 
 
 class PredictionBars(QWidget):
@@ -154,6 +161,10 @@ class Banner(QFrame):
 
     def button(self, key: str) -> QPushButton:
         return self._buttons[key]
+
+
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
+WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.pt);;All files (*)"
 
 
 def precision_combo(tooltip: str) -> QComboBox:

@@ -47,6 +47,27 @@ def test_search_filters_rows():
     assert _visible_names(proxy) == everything
 
 
+def test_header_click_ranks_blocks_and_forward_order_comes_first():
+    from PySide6.QtCore import QModelIndex
+
+    from model import summarize
+
+    model = LayerTreeModel()
+    model.set_root(summarize("v3", input_size=75).root)
+    proxy = LayerFilterProxyModel()
+    proxy.setSourceModel(model)
+    proxy.sort(-1)  # as the tab starts: the network's own order
+
+    def blocks():
+        root = proxy.index(0, 0, QModelIndex())
+        return [proxy.data(proxy.index(r, 0, root), NODE_ROLE) for r in range(proxy.rowCount(root))]
+
+    assert blocks()[0].name == "Conv2d_1a_3x3"
+    proxy.sort(4, Qt.SortOrder.DescendingOrder)  # the "total params" header
+    ranked = [node.total_params for node in blocks()]
+    assert ranked == sorted(ranked, reverse=True) and blocks()[0].name != "Conv2d_1a_3x3"
+
+
 def test_variant_switch_updates_totals(window, qtbot):
     tab = window.explorer_tab
     window.tabs.setCurrentWidget(tab)
