@@ -418,7 +418,11 @@ class ClassifyTab(QWidget):
         start = str(Path(self.last_folder or Path.home()) / "predictions.csv")
         path, _ = QFileDialog.getSaveFileName(self, "Export predictions", start, "CSV (*.csv)")
         if path:
-            self.results.export_csv(path, self.k)
+            try:
+                self.results.export_csv(path, self.k)
+            except OSError as exc:  # a read-only folder, a full disk: say so, lose nothing
+                self.status.emit(f"Could not save {path}: {exc.strerror or exc}")
+                return
             self.status.emit(f"Saved {self.results.rowCount()} rows to {path}")
 
     def sample_sources(self, count: int = 4) -> list:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -301,8 +302,14 @@ class ExplorerTab(QWidget):
             self, "Export layer table", "layers.csv", "CSV (*.csv)"
         )
         if path:
-            with open(path, "w", encoding="utf-8", newline="") as f:
-                f.write(self.tree_model.to_csv())
+            from model.checkpoint import atomic_write  # torch is loaded by now (the summary)
+
+            text = self.tree_model.to_csv()
+            try:
+                atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+            except OSError as exc:
+                self.status.emit(f"Could not save {path}: {exc.strerror or exc}")
+                return
             self.status.emit(f"Saved the layer table to {path}")
 
 

@@ -116,17 +116,19 @@ class ResultsTableModel(QAbstractTableModel):
 
     def export_csv(self, path: str | os.PathLike[str], k: int = 5) -> None:
         """Write every row (path, status, top-k labels and probabilities) atomically."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            header = ["path", "error"]
-            for i in range(1, k + 1):
-                header += [f"label_{i}", f"index_{i}", f"probability_{i}"]
-            writer.writerow(header)
-            for row in self._rows:
-                cells = [row.source, row.error or ""]
-                for label, index, prob in row.predictions[:k]:
-                    cells += [label, index, f"{prob:.6f}"]
-                writer.writerow(cells)
-        os.replace(tmp, path)
+        from model.checkpoint import atomic_write  # torch is loaded once rows exist
+
+        def write(tmp: str) -> None:
+            with open(tmp, "w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                header = ["path", "error"]
+                for i in range(1, k + 1):
+                    header += [f"label_{i}", f"index_{i}", f"probability_{i}"]
+                writer.writerow(header)
+                for row in self._rows:
+                    cells = [row.source, row.error or ""]
+                    for label, index, prob in row.predictions[:k]:
+                        cells += [label, index, f"{prob:.6f}"]
+                    writer.writerow(cells)
+
+        atomic_write(path, write)
