@@ -283,8 +283,9 @@ def load_classifier(
         ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     precision : {"auto", "fp32", "bf16", "fp16"}
         What the predictions compute in. ``auto`` takes bf16 on CPUs with
-        AVX-512 bf16 or AMX, fp16 on CUDA, fp32 elsewhere; these agree with
-        fp32 on the top-1 of at least 99% of images (tests/model/test_fastpath.py).
+        AVX-512 bf16 or AMX, fp16 on CUDA, fp32 elsewhere. On the CPU, bf16
+        agrees with fp32 on the top-1 of at least 99% of images
+        (tests/model/test_fastpath.py); fp16 on CUDA has no such test here.
     **load_options
         ``progress``, ``cancel``, ``download``: see :func:`model.weights.load_network`.
 

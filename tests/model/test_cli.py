@@ -4,7 +4,10 @@ import json
 import subprocess
 import sys
 
+import torch
+
 from inception_gui.cli import main
+from model.fastpath import _cpu_has_fast
 
 
 def test_classify_json(tiny_checkpoint, sample_images, tmp_path, capsys):
@@ -29,7 +32,7 @@ def test_classify_json(tiny_checkpoint, sample_images, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert code == 1  # one image failed
     assert doc["weights"] == "tiny.safetensors" and doc["trained"] is True
-    assert doc["precision"] in ("fp32", "bf16")
+    assert doc["precision"] == ("bf16" if _cpu_has_fast(torch.bfloat16) else "fp32")  # auto
     by_name = {e["path"].rsplit("/", 1)[-1]: e for e in doc["images"]}
     assert set(by_name) == {p.name for p in sample_images} | {"zero.png"}
     assert "empty" in by_name["zero.png"]["error"]

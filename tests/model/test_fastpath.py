@@ -26,7 +26,8 @@ from model import (
     resolve_precision,
     save_checkpoint,
 )
-from model.fastpath import _cpu_has_fast, build_fast_network, fold_batchnorm
+from model.blocks import BasicConv2d
+from model.fastpath import _cpu_has_fast, _PackedConvReLU, build_fast_network, fold_batchnorm
 from model.images import _draft_size
 
 SIZE = 96  # network input: small, so the suite stays quick on 2 cores
@@ -224,6 +225,9 @@ def test_folding_matches_the_reference_in_fp32(variant, transform_input):
     scale = reference.abs().max()
     assert (fast - reference).abs().max() <= 1e-4 * scale
     assert (single - reference[:1]).abs().max() <= 1e-4 * scale  # the packed, batch-1 path
+    packed = [m for m in fast_net.modules() if isinstance(m, _PackedConvReLU)]
+    convs = sum(isinstance(m, BasicConv2d) for m in net.modules())
+    assert len(packed) == convs or not torch.backends.mkldnn.is_available()  # every conv packed
     after = net.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # the original is untouched
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())

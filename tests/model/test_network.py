@@ -107,7 +107,7 @@ def test_pool_after_conv_computes_the_same_function(twins):
         if name.endswith("branch_pool"):
             module.register_forward_hook(counter("unit"))
             module.conv.register_forward_hook(counter("conv"))
-    x = torch.randn(2, 3, 299, 299)
+    x = torch.randn(2, 3, 139, 139)
     for mode in ("eval", "train"):
         getattr(ours, mode)(), getattr(twin, mode)()
         torch.manual_seed(3)  # the same dropout mask on both
