@@ -78,7 +78,7 @@ def cache_features(
     Parameters
     ----------
     net : nn.Module
-        The run's network (``forward_features`` and ``avgpool``).
+        The run's network (``forward_features`` and ``forward_head``).
     loaders : dict of str to DataLoader
         Centre crops of each split, by split name; each yields (image, label, position).
     device : torch.device
@@ -105,7 +105,7 @@ def cache_features(
             x = x.to(device).contiguous(memory_format=torch.channels_last)
             with torch.inference_mode(), autocast(device, precision):
                 features = net.forward_features(x)
-            pooled = torch.flatten(net.avgpool(features), 1).float()
+            pooled = net.forward_head(features, pre_logits=True).float()  # eval: no dropout
             parts.append((pooled, y.to(device), pos))
             done, meter[2] = done + 1, meter[2] + len(y)
             yield progress(done, total, meter, started)

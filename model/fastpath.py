@@ -270,7 +270,7 @@ class FastNetwork(nn.Module):
         self.precision = precision
         self.dtype = precision.dtype
         fused = fold_batchnorm(network).to(device)
-        fused.fc = None  # the classifier runs in fp32 beside it (see below)
+        fc, fused.fc = fused.fc, None  # the classifier runs in fp32 beside it (see below)
         stem = fused.Conv2d_1a_3x3.to(memory_format=torch.channels_last)
         fused.Conv2d_1a_3x3 = None
         fused = fused.to(dtype=self.dtype, memory_format=torch.channels_last)
@@ -284,7 +284,7 @@ class FastNetwork(nn.Module):
                 _pack_for_cpu(fused, crop_size)
         pool_after_conv(fused)  # after packing: the probe records each conv's own input
         self.features = fused
-        self.fc = copy.deepcopy(network.fc).to(device=device, dtype=torch.float32)
+        self.fc = fc.to(dtype=torch.float32)
 
     @torch.inference_mode()
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
