@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import subprocess
 from pathlib import Path
 
@@ -118,12 +120,19 @@ class CompareDialog(QDialog):
         self.claims.setHtml("".join(parts))
 
 
+@functools.lru_cache(maxsize=1)
+def _review_classifier(checkpoint: str, stamp: int):
+    """The run's checkpoint, loaded once for every cell clicked (``stamp``: its mtime)."""
+    from model import load_classifier
+
+    return load_classifier(checkpoint, device="cpu")
+
+
 def _mistakes_job(checkpoint: str, samples: list) -> list:
     """Top-5 and a thumbnail for each image of a confusion-matrix cell."""
-    from model import load_classifier
     from model.mistakes import top5_for
 
-    classifier = load_classifier(checkpoint, device="cpu")
+    classifier = _review_classifier(checkpoint, os.stat(checkpoint).st_mtime_ns)
     results = top5_for(classifier, [s.path for s in samples])
     return [(s, r, thumbnail(s.path)) for s, r in zip(samples, results)]
 
