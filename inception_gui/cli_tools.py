@@ -78,26 +78,6 @@ def _run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_targets(out: str, fmt: str) -> list[tuple[str, str]]:
-    """(format, file) pairs to write; the file's suffix must name its format."""
-    from pathlib import Path
-
-    from model.export import ONNX_SUFFIXES, TORCHSCRIPT_SUFFIXES
-
-    path = Path(out)
-    if fmt == "both":
-        return [
-            ("onnx", str(path.with_suffix(".onnx"))),
-            ("torchscript", str(path.with_suffix(".pt"))),
-        ]
-    suffixes, default = (ONNX_SUFFIXES, ".onnx") if fmt == "onnx" else (TORCHSCRIPT_SUFFIXES, ".pt")
-    if not path.suffix:
-        path = path.with_suffix(default)
-    elif path.suffix.lower() not in suffixes:
-        raise ValueError(f"{path}: a {fmt} file should end in {' or '.join(sorted(suffixes))}")
-    return [(fmt, str(path))]
-
-
 def _run_export(args: argparse.Namespace) -> int:
     from model import (
         CheckpointError,
@@ -106,10 +86,10 @@ def _run_export(args: argparse.Namespace) -> int:
         load_classifier,
         load_image,
     )
-    from model.export import export_onnx, export_torchscript, verify_export
+    from model.export import export_model, export_targets, verify_export
 
     try:
-        targets = _export_targets(args.out, args.format)
+        targets = export_targets(args.out, args.format)
         for image in args.check_images or ():
             load_image(image)  # a bad check image fails before minutes of exporting
         clf = load_classifier(
@@ -121,10 +101,7 @@ def _run_export(args: argparse.Namespace) -> int:
     for fmt, path in targets:
         print(f"exporting {fmt} to {path} ...", flush=True)
         try:
-            if fmt == "onnx":
-                export_onnx(clf, path, opset=args.opset)
-            else:
-                export_torchscript(clf, path)
+            export_model(clf, fmt, path, opset=args.opset)
         except Exception as exc:  # the exporters raise many types; the person needs the text
             return _error(f"{fmt} export failed: {exc}")
         check = verify_export(path, clf, args.check_images)

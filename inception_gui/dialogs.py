@@ -205,15 +205,10 @@ class MistakesDialog(QDialog):
 
 
 def _export_job(classifier, fmt: str, path: str, images: list) -> list:
-    from model.export import export_onnx, export_torchscript, verify_export
+    from model.export import export_model, export_targets, verify_export
 
-    targets = []
-    base = Path(path)
-    if fmt in ("onnx", "both"):
-        targets.append(export_onnx(classifier, base.with_suffix(".onnx")))
-    if fmt in ("torchscript", "both"):
-        targets.append(export_torchscript(classifier, base.with_suffix(".pt")))
-    return [(str(t), verify_export(t, classifier, images or None)) for t in targets]
+    written = [export_model(classifier, f, target) for f, target in export_targets(path, fmt)]
+    return [(str(t), verify_export(t, classifier, images or None)) for t in written]
 
 
 class ExportDialog(QDialog):
@@ -229,6 +224,7 @@ class ExportDialog(QDialog):
         self.format.addItem("ONNX (.onnx)", "onnx")
         self.format.addItem("TorchScript (.pt)", "torchscript")
         self.format.addItem("Both", "both")
+        self.format.currentIndexChanged.connect(self._on_format_changed)
         self.path = QLineEdit(str(Path.home() / f"{Path(name).stem or 'inception'}.onnx"))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse_clicked)
@@ -252,6 +248,12 @@ class ExportDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(640, 360)
         self.checks: list = []
+
+    def _on_format_changed(self, _index: int) -> None:
+        # The file name follows the format ("both" writes .onnx and .pt beside each other).
+        suffix = ".pt" if self.format.currentData() == "torchscript" else ".onnx"
+        path = Path(self.path.text().strip() or "inception")
+        self.path.setText(str(path.with_suffix(suffix)))
 
     def _on_browse_clicked(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text())

@@ -41,7 +41,9 @@ from model.network import Inception3
 __all__ = [
     "ExportCheck",
     "export_metadata",
+    "export_model",
     "export_onnx",
+    "export_targets",
     "export_torchscript",
     "read_export_metadata",
     "sample_images",
@@ -147,6 +149,32 @@ def export_torchscript(model, path: str | os.PathLike[str], *, info=None) -> Pat
         traced = torch.jit.trace(network, _example(info), check_trace=False)
         atomic_write(path, lambda tmp: torch.jit.save(traced, tmp, _extra_files=extra))
     return Path(path)
+
+
+def export_targets(out: str | os.PathLike[str], fmt: str) -> list[tuple[str, Path]]:
+    """The (format, file) pairs an export writes: ``fmt`` is onnx, torchscript or both.
+
+    A missing suffix gets the format's own; ``both`` writes ``.onnx`` and ``.pt``
+    beside each other. A suffix that names another format is refused (ValueError).
+    """
+    path = Path(out)
+    if fmt == "both":
+        return [("onnx", path.with_suffix(".onnx")), ("torchscript", path.with_suffix(".pt"))]
+    if fmt not in ("onnx", "torchscript"):
+        raise ValueError(f"unknown export format {fmt!r}; choose onnx, torchscript or both")
+    suffixes, default = (ONNX_SUFFIXES, ".onnx") if fmt == "onnx" else (TORCHSCRIPT_SUFFIXES, ".pt")
+    if not path.suffix:
+        path = path.with_suffix(default)
+    elif path.suffix.lower() not in suffixes:
+        raise ValueError(f"{path}: a {fmt} file should end in {' or '.join(sorted(suffixes))}")
+    return [(fmt, path)]
+
+
+def export_model(model, fmt: str, path: str | os.PathLike[str], *, opset: int = ONNX_OPSET) -> Path:
+    """:func:`export_onnx` or :func:`export_torchscript`, by ``fmt``."""
+    if fmt == "onnx":
+        return export_onnx(model, path, opset=opset)
+    return export_torchscript(model, path)
 
 
 def _format(path: Path) -> str:

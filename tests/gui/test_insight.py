@@ -73,6 +73,8 @@ def test_export_dialog_checks_the_file(window, qtbot, tmp_path, sample_images):
         window,
     )
     qtbot.addWidget(dialog)
+    dialog.format.setCurrentIndex(dialog.format.findData("torchscript"))
+    assert dialog.path.text().endswith("tiny.pt")  # the file name follows the format
     dialog.format.setCurrentIndex(dialog.format.findData("both"))
     dialog.path.setText(str(tmp_path / "tiny.onnx"))
     dialog.export_button.click()
