@@ -110,7 +110,7 @@ def start_network(
 
 
 def validation_summary(
-    results: dict[int, tuple[int, int, float]], report: DatasetReport, num_classes: int
+    results: dict[int, tuple[int, int, float]], report: DatasetReport
 ) -> dict[str, Any]:
     """Loss, accuracy, confusion matrix, per-class accuracy and per-image rows of a validation."""
     if not results:
@@ -121,6 +121,7 @@ def validation_summary(
             "per_class": [],
             "samples": [],
         }
+    num_classes = len(report.class_names)
     confusion = [[0] * num_classes for _ in range(num_classes)]
     samples = []
     for position in sorted(results):

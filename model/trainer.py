@@ -324,7 +324,7 @@ class Trainer:
     ) -> tuple[EpochEnd, bool]:
         lr = float(self.optimizer.param_groups[0]["lr"])
         self.scheduler.step()
-        summary = validation_summary(val, self.report, len(self.report.class_names))
+        summary = validation_summary(val, self.report)
         record = {
             "epoch": epoch,
             "train_loss": train[0],
