@@ -6,7 +6,6 @@ them into ``QImage``. Nothing here touches a widget.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -81,15 +80,6 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
     from model.images import iter_image_files
 
     return [str(p) for p in iter_image_files(paths)]
-
-
-def decode_pasted(data: bytes):
-    """A pasted or dragged picture (PNG bytes from Qt) as a PIL image."""
-    from PIL import Image
-
-    img = Image.open(io.BytesIO(data))
-    img.load()
-    return img
 
 
 def classify_job(

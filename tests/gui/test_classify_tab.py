@@ -3,7 +3,7 @@
 import csv
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtGui import QColor, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication
 
 
@@ -101,13 +101,15 @@ def test_sort_by_confidence_and_export_csv(window, qtbot, sample_images, tmp_pat
 
 def test_paste_an_image_from_the_clipboard(window, qtbot):
     tab = window.classify_tab
-    image = QImage(120, 90, QImage.Format.Format_RGB32)
-    image.fill(Qt.GlobalColor.darkGreen)
+    image = QImage(121, 90, QImage.Format.Format_RGB32)
+    image.fill(QColor(200, 120, 30))
     QApplication.clipboard().setImage(image)
     tab.paste()
     wait_idle(qtbot, tab, 1)
     item = tab.results.item(0)
     assert item.source == "pasted image 1" and len(item.predictions) == 3
+    pasted = tab._pasted["pasted image 1"]
+    assert pasted.size == (121, 90) and pasted.convert("RGB").getpixel((120, 89)) == (200, 120, 30)
 
 
 def test_cancel_keeps_results_so_far(window, qtbot, sample_images):
