@@ -1,6 +1,7 @@
 """Shared test setup: Qt offscreen, a private torch hub cache, small real checkpoints."""
 
 import os
+import shutil
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -12,7 +13,9 @@ def _private_torch_home(tmp_path_factory, monkeypatch):
     """Every test gets an empty torch hub cache: none reads or fills the real one."""
     home = tmp_path_factory.mktemp("torch_home")
     monkeypatch.setenv("TORCH_HOME", str(home))
-    return home
+    yield home
+    # Downloads land here (about 100 MB each): gone as soon as the test is.
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
