@@ -61,7 +61,8 @@ def batch_indices(indices: list[int], size: int) -> list[list[int]]:
     """Consecutive batches; a last batch of one joins the one before (BatchNorm needs two)."""
     out = [indices[i : i + size] for i in range(0, len(indices), size)]
     if len(out) > 1 and len(out[-1]) == 1:
-        out[-2] = out[-2] + out.pop()
+        last = out.pop()
+        out[-1] = out[-1] + last
     return out
 
 

@@ -20,6 +20,7 @@ from PIL import Image
 
 from model import load_network
 from model.data import check_dataset
+from model.evaluate import batch_indices
 from model.recipe import make_optimizer
 from model.train import (
     BatchProgress,
@@ -90,6 +91,14 @@ def run(config, control=None) -> list:
 
 def of(events, kind) -> list:
     return [e for e in events if isinstance(e, kind)]
+
+
+@pytest.mark.parametrize("n, size", [(9, 4), (5, 4), (33, 32), (8, 4), (7, 2), (1, 4), (0, 4)])
+def test_batches_hold_every_index_once_and_none_alone(n, size):
+    batches = batch_indices(list(range(n)), size)
+    assert [i for batch in batches for i in batch] == list(range(n))  # in order, none lost
+    assert all(2 <= len(batch) <= size + 1 for batch in batches) or n < 2
+    assert len(batches) == (max(1, n // size) if n % size == 1 else -(-n // size))
 
 
 def test_dataset_check_reports_unreadable_files_and_leaves_them(tmp_path):
