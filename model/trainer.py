@@ -240,7 +240,10 @@ class Trainer:
         else:
             self.scaler.step(self.optimizer)
             self.scaler.update()
-        return loss.item(), int((logits.argmax(1) == y).sum().item())
+        # One device sync a step for both figures.
+        hits = (logits.detach().argmax(1) == y).sum()
+        loss_value, correct = torch.stack((loss.detach().float(), hits.float())).tolist()
+        return loss_value, int(correct)
 
     def _train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if self.cached:
