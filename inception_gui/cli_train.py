@@ -38,7 +38,7 @@ def _train_config(args: argparse.Namespace):
         weights=args.weights,
         variant=args.variant or "v3",
         train_from=args.train_from,
-        epochs=args.epochs,
+        epochs=args.epochs if args.epochs is not None or args.resume else 10,
         batch_size=args.batch_size,
         optimizer=args.optimizer,
         lr=args.lr,
@@ -190,7 +190,9 @@ def _add_train_parser(sub) -> None:
     tr.add_argument("--out", help="output folder (default: runs/FOLDER-TIMESTAMP)")
     _add_model_arguments(tr, precision=True)  # --variant: v3 by default (a file brings its own)
     tr.add_argument("--train-from", choices=("head", "mixed_7", "mixed_6", "all"), default="head")
-    tr.add_argument("--epochs", type=int, default=10)
+    tr.add_argument(
+        "--epochs", type=int, help="epochs in all (default 10; with --resume: the saved run's)"
+    )
     tr.add_argument("--batch-size", type=int, default=32, help="per process (default 32)")
     tr.add_argument("--optimizer", choices=("rmsprop", "adamw", "sgd"), default="rmsprop")
     tr.add_argument("--lr", type=float, default=None, help="default: the optimizer's")

@@ -10,6 +10,7 @@ alternatives for fine-tuning.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterable
 
 import torch
@@ -177,6 +178,25 @@ def make_scheduler(
     if name == "constant":
         return sched.StepLR(optimizer, step_size=1, gamma=1.0)
     raise ValueError(f"unknown schedule {name!r}; choose one of: {', '.join(SCHEDULES)}")
+
+
+def fit_schedule(scheduler: torch.optim.lr_scheduler.LRScheduler, epochs: int) -> None:
+    """Fit a resumed cosine schedule to a new total of epochs; the step schedules need nothing.
+
+    torch's cosine schedule is periodic after ``T_max``: a run given more epochs
+    on resume would see its rate reach zero and climb again. The rate is set to
+    the cosine over the new total at the epoch reached, and torch's per-epoch
+    updates carry on along that curve.
+    """
+    if not isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
+        return
+    total = max(1, epochs)
+    if scheduler.T_max == total:
+        return
+    scheduler.T_max = total
+    share = (1 + math.cos(math.pi * scheduler.last_epoch / total)) / 2
+    for group, base in zip(scheduler.optimizer.param_groups, scheduler.base_lrs):
+        group["lr"] = scheduler.eta_min + (base - scheduler.eta_min) * share
 
 
 def _first_trainable(names: list[str], train_from: str) -> int:

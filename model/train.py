@@ -75,7 +75,7 @@ class TrainConfig:
     weights: str = "imagenet"  # starting point: "imagenet", "none" (scratch) or a file
     variant: str = "v3"  # layout for "imagenet" and "none"; a file brings its own
     train_from: str = "head"  # "head", "mixed_7", "mixed_6" or "all"
-    epochs: int = 10  # total epochs, counting those of a resumed run
+    epochs: int | None = 10  # total epochs, counting a resumed run's; None: the saved total
     batch_size: int = 32  # images per step (per process under torchrun)
     optimizer: str = "rmsprop"  # "rmsprop" (the paper's), "adamw" or "sgd"
     lr: float | None = None  # learning rate; None: the optimizer's default
@@ -110,7 +110,9 @@ class TrainConfig:
                 )
         if self.input_size < MIN_INPUT_SIZE:
             raise ValueError(f"input_size must be at least {MIN_INPUT_SIZE}, not {self.input_size}")
-        if self.epochs < 1:
+        if self.epochs is None and self.resume is None:
+            raise ValueError("epochs must be given unless the run resumes")
+        if self.epochs is not None and self.epochs < 1:
             raise ValueError(f"epochs must be at least 1, not {self.epochs}")
         least = 1 if self.train_from == "head" else 2  # BatchNorm needs two images to train
         if self.batch_size < least:
@@ -265,8 +267,18 @@ def load_resume_state(resume: str) -> dict[str, Any]:
 
 
 def _with_saved_recipe(config: TrainConfig, state: dict[str, Any]) -> TrainConfig:
+    """The saved run's recipe, and its total of epochs unless ``config`` sets a new one."""
     recipe = state["recipe"]
-    return replace(config, **{k: recipe[k] for k in RECIPE_FIELDS if k in recipe})
+    config = replace(config, **{k: recipe[k] for k in RECIPE_FIELDS if k in recipe})
+    if config.epochs is None:
+        config = replace(config, epochs=int(recipe.get("epochs") or 0) or None)
+    done = int(state.get("epoch", 0))
+    if config.epochs is None or done >= config.epochs:
+        raise TrainingError(
+            f"the run in '{Path(state['checkpoint_path']).parent}' has already trained "
+            f"{done} epoch(s); to go on, ask for more epochs in all (more than {done})"
+        )
+    return config
 
 
 def train(

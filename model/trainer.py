@@ -37,6 +37,7 @@ from model.recipe import (
     autocast,
     default_lr,
     default_weight_decay,
+    fit_schedule,
     freeze,
     make_optimizer,
     make_scheduler,
@@ -124,6 +125,7 @@ class Trainer:
         saved["param_groups"] = [{**group, **fast} for group in saved["param_groups"]]
         self.optimizer.load_state_dict(saved)
         self.scheduler.load_state_dict(state["scheduler"])
+        fit_schedule(self.scheduler, self.config.epochs)  # more epochs than the saved run's
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         self.start_epoch = int(state["epoch"]) + 1

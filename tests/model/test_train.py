@@ -6,6 +6,7 @@ real checkpoint on disk), so that its frozen features are finite and stable.
 """
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -251,6 +252,27 @@ def test_resume_continues_epochs_and_optimizer(colours, backbone, tmp_path):
     assert load_network(out / "last.safetensors")[1].training["epoch"] == 4
 
 
+def test_resume_keeps_the_saved_total_and_fits_a_cosine_to_a_new_one(colours, backbone, tmp_path):
+    out, control = tmp_path / "out", TrainControl()
+    first = head_config(colours, out, backbone, epochs=4, schedule="cosine")
+    for event in train(first, control):
+        if isinstance(event, EpochEnd) and event.epoch == 2:
+            control.cancel()  # stopped half way: 2 of 4 epochs
+    again = head_config(colours, out, backbone, epochs=None, resume=str(out))
+    assert [e.epoch for e in of(run(again), EpochEnd)] == [3, 4]  # the saved total, not 10
+    with pytest.raises(TrainingError, match="already trained 4 epoch"):
+        run(again)
+    more = run(head_config(colours, out, backbone, epochs=8, resume=str(out)))
+    assert [e.epoch for e in of(more, EpochEnd)] == [5, 6, 7, 8]
+    history = torch.load(out / "last.state.pt", weights_only=True)["history"]
+    lrs = [h["lr"] / history[0]["lr"] for h in history]
+    cosine = [(1 + math.cos(math.pi * t / 4)) / 2 for t in range(4)]
+    cosine += [(1 + math.cos(math.pi * t / 8)) / 2 for t in range(4, 8)]
+    # One curve over the new total from where the run was, not torch's periodic
+    # restart (0, 0.15, 0.5, 0.85 after a T_max of 4).
+    assert lrs == pytest.approx(cosine, abs=1e-6)
+
+
 @pytest.mark.parametrize("name", ["rmsprop", "adamw", "sgd"])
 def test_fast_optimizer_updates_equal_the_plain_ones(name):
     torch.manual_seed(0)
@@ -387,3 +409,11 @@ def test_cli_errors_and_text_output(colours, backbone, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "blue" in proc.stdout and "epoch 1/1" in proc.stdout and "ETA" in proc.stderr
     assert (tmp_path / "run" / "best.safetensors").exists()
+    # Resumed without --epochs: the saved run's total (1), already reached.
+    resume = _cli(colours, "--resume", tmp_path / "run")
+    proc = subprocess.run(resume, capture_output=True, text=True)
+    assert proc.returncode == 2 and "already trained 1 epoch(s)" in proc.stderr, proc.stderr
+    proc = subprocess.run(
+        _cli(colours, "--resume", tmp_path / "run", "--epochs", 2), capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and "epoch 2/2" in proc.stdout, proc.stderr
