@@ -118,6 +118,7 @@ def cache_features(
     return cached
 
 
+@torch.inference_mode()  # on a generator, torch holds the mode only while it runs
 def cached_logits(net: nn.Module, cached: Cached, batch_size: int) -> Iterator[Any]:
     """(logits, labels, positions) per batch of ``cached`` features, through the head alone."""
     features, labels, positions = cached
@@ -126,6 +127,7 @@ def cached_logits(net: nn.Module, cached: Cached, batch_size: int) -> Iterator[A
         yield head(features[batch]), labels[batch], positions[batch]
 
 
+@torch.inference_mode()
 def val_logits(
     net: nn.Module, loader: DataLoader, device: torch.device, precision: str
 ) -> Iterator[Any]:
@@ -140,7 +142,7 @@ def val_logits(
 def validate(
     outputs: Outputs, batches: int, world: World, stop: Stop, progress: Progress
 ) -> Generator[Any, None, tuple[dict[int, tuple[int, int, float]], float] | None]:
-    """Score each validation image, under ``torch.inference_mode``.
+    """Score each validation image; the caller's grad mode is left alone between events.
 
     Parameters
     ----------
@@ -160,21 +162,19 @@ def validate(
         process's seconds of scoring; None when ``stop()`` said so.
     """
     started, results, meter = time.perf_counter(), {}, [0.0, 0, 0]
-    with torch.inference_mode():
-        for batch, (logits, y, pos) in enumerate(outputs, start=1):
-            if stop():
-                return None
+    for batch, (logits, y, pos) in enumerate(outputs, start=1):
+        if stop():
+            return None
+        with torch.inference_mode():
             y = y.to(logits.device)
             losses = nn.functional.cross_entropy(logits.float(), y, reduction="none")
             predicted = logits.argmax(1)
-            for p, t, k, loss in zip(pos.tolist(), y.tolist(), predicted.tolist(), losses.tolist()):
-                results[p] = (t, k, loss)
-            meter = [
-                meter[0] + losses.sum().item(),
-                meter[1] + int((predicted == y).sum()),
-                meter[2] + len(y),
-            ]
-            yield progress(batch, batches, meter, started)
+            hits = int((predicted == y).sum())
+        values = losses.tolist()
+        for p, t, k, loss in zip(pos.tolist(), y.tolist(), predicted.tolist(), values):
+            results[p] = (t, k, loss)
+        meter = [meter[0] + sum(values), meter[1] + hits, meter[2] + len(y)]
+        yield progress(batch, batches, meter, started)
     seconds = time.perf_counter() - started
     merged: dict[int, tuple[int, int, float]] = {}
     for part in world.gather(results):

@@ -172,7 +172,11 @@ def test_bad_folders_are_clear_errors(tmp_path, layout, message):
 
 
 def test_loss_falls_and_accuracy_beats_chance(colours, backbone, tmp_path):
-    events = run(head_config(colours, tmp_path / "out", backbone, epochs=10))
+    events, modes = [], set()
+    for event in train(head_config(colours, tmp_path / "out", backbone, epochs=10)):
+        events.append(event)  # the caller's grad mode, as each event reaches it
+        modes.add((torch.is_grad_enabled(), torch.is_inference_mode_enabled()))
+    assert modes == {(True, False)}
     ends = of(events, EpochEnd)
     assert [e.epoch for e in ends] == list(range(1, 11))
     assert ends[-1].val_loss < 0.8 * ends[0].val_loss
