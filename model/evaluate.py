@@ -10,15 +10,13 @@ backbone's forward pass on every epoch.
 
 The loops here belong to :class:`model.trainer.Trainer`'s run but take what
 they need as arguments: ``stop()`` is asked before each batch (it may wait
-while the run is paused), and ``progress(batch, batches, meter, started)``
-makes the event yielded after it, where ``meter`` is the running
-``[loss sum, correct, images]`` and ``started`` the pass's
-``time.perf_counter()`` at its start.
+while the run is paused), and ``progress(batch, batches, meter)`` makes the
+event yielded after it, where ``meter`` is the running
+``[loss sum, correct, images]``; the caller keeps the time.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
@@ -95,7 +93,7 @@ def cache_features(
         (pooled features, labels, positions) by split; None when ``stop()`` said so.
     """
     net.eval()
-    total, done, started = sum(len(loader) for loader in loaders.values()), 0, time.perf_counter()
+    total, done = sum(len(loader) for loader in loaders.values()), 0
     meter = [0.0, 0, 0]
     cached: dict[str, Cached] = {}
     for split, loader in loaders.items():
@@ -109,7 +107,7 @@ def cache_features(
             pooled = net.forward_head(features, pre_logits=True).float()  # eval: no dropout
             parts.append((pooled, y.to(device), pos))
             done, meter[2] = done + 1, meter[2] + len(y)
-            yield progress(done, total, meter, started)
+            yield progress(done, total, meter)
         if parts:
             cached[split] = tuple(torch.cat(p) for p in zip(*parts))
         else:
@@ -141,7 +139,7 @@ def val_logits(
 
 def validate(
     outputs: Outputs, batches: int, world: World, stop: Stop, progress: Progress
-) -> Generator[Any, None, tuple[dict[int, tuple[int, int, float]], float] | None]:
+) -> Generator[Any, None, dict[int, tuple[int, int, float]] | None]:
     """Score each validation image; the caller's grad mode is left alone between events.
 
     Parameters
@@ -157,11 +155,11 @@ def validate(
 
     Returns
     -------
-    (dict, float) or None
-        ``{position: (true, predicted, loss)}`` over every process, and this
-        process's seconds of scoring; None when ``stop()`` said so.
+    dict or None
+        ``{position: (true, predicted, loss)}`` over every process; None when
+        ``stop()`` said so.
     """
-    started, results, meter = time.perf_counter(), {}, [0.0, 0, 0]
+    results, meter = {}, [0.0, 0, 0]
     for batch, (logits, y, pos) in enumerate(outputs, start=1):
         if stop():
             return None
@@ -174,9 +172,8 @@ def validate(
         for p, t, k, loss in zip(pos.tolist(), y.tolist(), predicted.tolist(), values):
             results[p] = (t, k, loss)
         meter = [meter[0] + sum(values), meter[1] + hits, meter[2] + len(y)]
-        yield progress(batch, batches, meter, started)
-    seconds = time.perf_counter() - started
+        yield progress(batch, batches, meter)
     merged: dict[int, tuple[int, int, float]] = {}
     for part in world.gather(results):
         merged.update(part)  # DistributedSampler pads shards with repeats: keep one
-    return merged, seconds
+    return merged

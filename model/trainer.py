@@ -107,7 +107,10 @@ class Trainer:
         if resume is not None:
             self._restore(resume)
         self.features: dict[str, Cached] = {}
-        self.epoch_s = self.val_s = 0.0
+        # Seconds of work, paused time left out: of the last whole epoch, and of
+        # the last training and validation passes (for the ETA of epoch 1).
+        self.epoch_s = self.train_s = self.val_s = 0.0
+        self.paused_s = 0.0
 
     def _wrap(self, module: nn.Module) -> nn.Module:
         if not self.world.distributed:
@@ -153,19 +156,16 @@ class Trainer:
         epochs, done, cancelled, stopped = self.config.epochs, 0, False, False
         last_epoch = self.start_epoch - 1
         for epoch in range(self.start_epoch, epochs + 1):
-            began = time.perf_counter()
-            if self.cached and not self.features:
-                if not (yield from self._cache(epoch, control)):
-                    cancelled = True
-                    break
-                began = time.perf_counter()
+            if self.cached and not self.features and not (yield from self._cache(epoch, control)):
+                cancelled = True
+                break
+            began = self._clock()
             train = yield from self._train_epoch(epoch, control)
             val = None if train is None else (yield from self._validate(epoch, control))
             if train is None or val is None:
                 cancelled = True
                 break
-            self.epoch_s = time.perf_counter() - began
-            end, stopped = self._finish_epoch(epoch, train, val)
+            end, stopped = self._finish_epoch(epoch, train, val, began)
             done, last_epoch = done + 1, epoch
             yield end
             if stopped:
@@ -174,8 +174,15 @@ class Trainer:
         yield self._done(done, last_epoch, cancelled, stopped)
 
     def _stop(self, control: TrainControl) -> bool:
-        control.wait_while_paused()
+        if control.paused:
+            held = time.perf_counter()
+            control.wait_while_paused()
+            self.paused_s += time.perf_counter() - held
         return self.world.any(control.cancelled)
+
+    def _clock(self) -> float:
+        """Seconds of work: ``time.perf_counter()`` less the time spent paused."""
+        return time.perf_counter() - self.paused_s
 
     def _indices(self, n: int, epoch: int, shuffle: bool) -> list[int]:
         """This process's share of ``range(n)`` for ``epoch``: the same order on every run."""
@@ -198,11 +205,19 @@ class Trainer:
             pin_memory=self.device.type == "cuda",
         )
 
-    def _progress(self, phase, epoch, batch, batches, meter, started) -> BatchProgress:
-        elapsed = max(time.perf_counter() - started, 1e-9)
+    def _progress(self, phase, epoch, started, batch, batches, meter) -> BatchProgress:
+        elapsed = max(self._clock() - started, 1e-9)
         per_batch = elapsed / batch
         left = per_batch * (batches - batch) + (self.val_s if phase == "train" else 0.0)
-        later = self.epoch_s or (per_batch * batches + self.val_s if phase == "train" else 0.0)
+        # Later epochs: the last whole epoch's time; in the first, an estimate from
+        # the passes seen so far (the cache's epochs are about as short as its head's).
+        if phase == "train":
+            estimate = per_batch * batches + self.val_s
+        elif phase == "val":
+            estimate = self.train_s + per_batch * batches
+        else:
+            estimate = 0.0
+        later = self.epoch_s or estimate
         n = max(meter[2], 1)
         return BatchProgress(
             epoch=epoch,
@@ -272,13 +287,14 @@ class Trainer:
 
     def _train_epoch(self, epoch: int, control: TrainControl):
         set_train_mode(self.net, self.trainable)
-        batches, meter, started = self._count_train_batches(), [0.0, 0, 0], time.perf_counter()
+        batches, meter, started = self._count_train_batches(), [0.0, 0, 0], self._clock()
         for batch, (x, y) in enumerate(self._train_batches(epoch), start=1):
             if self._stop(control):
                 return None
             loss, correct = self._step(x, y)
             meter = [meter[0] + loss * len(y), meter[1] + correct, meter[2] + len(y)]
-            yield self._progress("train", epoch, batch, batches, meter, started)
+            yield self._progress("train", epoch, started, batch, batches, meter)
+        self.train_s = self._clock() - started
         if self.config.train_from != "head":
             self.world.average_buffers(self.net)
         total = self.world.sum(meter)
@@ -297,7 +313,8 @@ class Trainer:
             split: self._loader(samples, transform, self._eval_batches(split))
             for split, samples in (("train", report.train_samples), ("val", report.val_samples))
         }
-        stop, progress = partial(self._stop, control), partial(self._progress, "caching", epoch)
+        stop = partial(self._stop, control)
+        progress = partial(self._progress, "caching", epoch, self._clock())
         features = yield from cache_features(
             self.net, loaders, self.device, self.precision, stop, progress
         )
@@ -315,17 +332,17 @@ class Trainer:
         else:
             loader = self._loader(self.report.val_samples, self.files.preprocess.transform, batches)
             outputs = val_logits(self.net, loader, self.device, self.precision)
-        stop, progress = partial(self._stop, control), partial(self._progress, "val", epoch)
-        scored = yield from validate(outputs, len(batches), self.world, stop, progress)
-        if scored is None:
-            return None
-        results, self.val_s = scored
+        started = self._clock()
+        stop = partial(self._stop, control)
+        progress = partial(self._progress, "val", epoch, started)
+        results = yield from validate(outputs, len(batches), self.world, stop, progress)
+        self.val_s = self._clock() - started
         return results
 
     # -- the end of an epoch and of the run ----------------------------------------------------
 
     def _finish_epoch(
-        self, epoch: int, train: tuple[float, float], val: dict
+        self, epoch: int, train: tuple[float, float], val: dict, began: float
     ) -> tuple[EpochEnd, bool]:
         lr = float(self.optimizer.param_groups[0]["lr"])
         self.scheduler.step()
@@ -349,6 +366,7 @@ class Trainer:
         stopped = patience is not None and self.bad_epochs >= patience
         if self.world.is_main:
             self.files.save(epoch, self, is_best)
+        self.epoch_s = self._clock() - began  # the checkpoint's writing included
         eta = self.epoch_s * (self.config.epochs - epoch) if not stopped else 0.0
         end = EpochEnd(
             epoch=epoch,

@@ -216,21 +216,29 @@ def test_cancel_stops_within_one_batch(colours, tmp_path):
 
 
 def test_pause_holds_until_resume(colours, backbone, tmp_path):
-    control = TrainControl()
-    gen = train(head_config(colours, tmp_path / "out", backbone, epochs=1), control)
-    while not isinstance(next(gen), BatchProgress):
-        pass
-    control.pause()
-    got = []
-    worker = threading.Thread(target=lambda: got.append(next(gen)))
+    control, events = TrainControl(), []
+
+    def consume():  # in one thread, as the app's worker does
+        for event in train(head_config(colours, tmp_path / "out", backbone, epochs=1), control):
+            events.append(event)
+            if isinstance(event, BatchProgress) and not control.paused and len(events) < 3:
+                control.pause()  # after the first batch
+
+    worker = threading.Thread(target=consume)
     worker.start()
-    worker.join(0.5)
-    assert worker.is_alive() and not got  # held between batches
-    assert control.paused
+    deadline = time.monotonic() + 60
+    while not control.paused and time.monotonic() < deadline:
+        time.sleep(0.01)
+    held = len(events)
+    time.sleep(1.5)
+    assert worker.is_alive() and len(events) == held  # held between batches
     control.resume()
-    worker.join(30)
-    assert not worker.is_alive() and isinstance(got[0], BatchProgress)
-    assert isinstance(list(gen)[-1], TrainingDone)
+    worker.join(60)
+    assert not worker.is_alive() and isinstance(events[-1], TrainingDone)
+    first, after = of(events, BatchProgress)[:2]
+    # The 1.5 s held is not work: the rate and the ETA leave it out (a batch takes ~0.05 s).
+    assert after.images_per_s > first.images_per_s / 2
+    assert after.eta_s < 1.0
 
 
 def test_resume_continues_epochs_and_optimizer(colours, backbone, tmp_path):
