@@ -312,9 +312,12 @@ class TrainTab(QWidget):
             self.loss_plot.add_point("validation", e.epoch, e.val_loss)
             self.acc_plot.add_point("validation", e.epoch, e.val_accuracy)
         best = " (best so far)" if e.is_best else ""
+        if e.val_accuracy is None:
+            score = f"training loss {e.train_loss:.3f} (no validation images)"
+        else:
+            score = f"validation accuracy {e.val_accuracy:.1%}"
         self.status.emit(
-            f"Epoch {e.epoch}/{e.epochs}: validation accuracy {e.val_accuracy:.1%}{best}; "
-            f"saved {Path(e.checkpoint).name}"
+            f"Epoch {e.epoch}/{e.epochs}: {score}{best}; saved {Path(e.checkpoint).name}"
         )
 
     def _on_done(self, done) -> None:

@@ -246,6 +246,14 @@ def check_dataset(
     else:
         train, val = train_ok, {name: readable[f"val:{name}"] for name in names}
     more_errors, warnings = _count_problems(train, val, train_ok, min_per_class)
+    if not any(val.values()) and any(train_ok.values()):
+        if val_str is not None:
+            errors.append(f"validation folder '{val_str}' has no readable images of these classes")
+        else:
+            warnings.append(
+                "no validation images: the best checkpoint and early stopping go by the "
+                "training loss"
+            )
     if bad:
         warnings.append(f"{len(bad)} file(s) could not be read and are left out")
     return DatasetReport(

@@ -101,3 +101,15 @@ def test_closing_during_training_asks_then_stops_cleanly(
     monkeypatch.setattr(window, "confirm_close_during_training", lambda: True)
     window.close()
     assert QThreadPool.globalInstance().activeThreadCount() == 0
+
+
+def test_an_epoch_without_validation_images_is_reported(window, qtbot):
+    from model.train import EpochEnd
+
+    tab = window.train_tab
+    end = EpochEnd(1, 3, 0.75, 0.5, None, None, 0.01, "/run/last.safetensors",
+                   "/run/best.safetensors", True, 10.0)  # fmt: skip
+    with qtbot.waitSignal(tab.status) as said:
+        tab._on_epoch(end)
+    assert said.args[0].startswith("Epoch 1/3: training loss 0.750 (no validation images)")
+    assert len(tab.loss_plot.series("train")) == 1 and not tab.loss_plot.series("validation")

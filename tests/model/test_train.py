@@ -142,6 +142,16 @@ def test_imbalance_and_too_few_images(tmp_path):
     assert report.ok and any("imbalanced" in w for w in report.warnings)
 
 
+def test_no_validation_images_is_an_error_or_a_warning(tmp_path):
+    data = make_dataset(tmp_path / "d", per_class=4)
+    for name in COLOURS:
+        (tmp_path / "val" / name).mkdir(parents=True)  # the classes, but no pictures
+    report = check_dataset(data, tmp_path / "val")
+    assert not report.ok and any("has no readable images" in e for e in report.errors)
+    report = check_dataset(data, val_fraction=0.0)  # asked for: allowed, and said
+    assert report.ok and any("no validation images" in w for w in report.warnings)
+
+
 @pytest.mark.parametrize(
     ("layout", "message"),
     [
