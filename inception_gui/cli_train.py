@@ -70,6 +70,12 @@ def _run_train(args: argparse.Namespace) -> int:
         config = _train_config(args)
     except ValueError as exc:
         return 2 if quiet else _error(str(exc))
+    if config.train_from == "head" and config.cache_features and not (quiet or args.json):
+        print(
+            "head only: the frozen network's features are computed once from centre crops, "
+            "so there is no augmentation (--no-cache to augment, at a full pass an epoch)",
+            file=sys.stderr,
+        )
     control = TrainControl()
 
     def on_interrupt(signum, frame):  # first Ctrl-C: finish the batch, keep the checkpoint
@@ -205,7 +211,9 @@ def _add_train_parser(sub) -> None:
     tr.add_argument("--grad-clip", type=float, default=2.0, help="0 turns clipping off")
     tr.add_argument("--input-size", type=int, default=299, help="square input side (>= 75)")
     tr.add_argument("--no-augment", action="store_true", help="centre crops, no flips")
-    tr.add_argument("--no-cache", action="store_true", help="head-only: no feature cache")
+    tr.add_argument(
+        "--no-cache", action="store_true", help="head only: augment, run the network every epoch"
+    )
     tr.add_argument("--early-stopping", type=int, metavar="N", help="stop after N worse epochs")
     tr.add_argument("--resume", metavar="PATH", help="a last.safetensors or its run folder")
     tr.add_argument("--workers", type=int, default=0, help="data loading processes (0)")

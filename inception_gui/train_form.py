@@ -50,8 +50,11 @@ class TrainSettings(QWidget):
             "Which layers learn. Head only caches the frozen network's features once, "
             "so epochs after the first take seconds."
         )
+        self.train_from.currentIndexChanged.connect(self._update_dependent)
         self.epochs = QSpinBox(minimum=1, maximum=500, value=10)
-        self.batch_size = QSpinBox(minimum=1, maximum=512, value=32)
+        # BatchNorm layers learn from the statistics of a batch: two images at least.
+        self.batch_size = QSpinBox(minimum=2, maximum=512, value=32)
+        self.batch_size.setToolTip("Images per step; the paper used 32")
         self.input_size = QSpinBox(minimum=75, maximum=599, value=299)
         self.input_size.setSuffix(" px")
         self.input_size.setToolTip("Side of the network's input; smaller trains faster")
@@ -95,6 +98,13 @@ class TrainSettings(QWidget):
         self.crop.setChecked(True)
         self.flip = QCheckBox("Horizontal flip")
         self.flip.setChecked(True)
+        self.cache = QCheckBox("Cache features (head only)")
+        self.cache.setChecked(True)
+        self.cache.setToolTip(
+            "Run the frozen network once over centre crops and train the head on the "
+            "saved features: epochs after the first take seconds, but without augmentation"
+        )
+        self.cache.toggled.connect(self._update_dependent)
         self.precision = precision_combo(
             "Auto: bf16 on CPUs with AVX-512 bf16 or AMX, bf16 or fp16 on CUDA, else fp32"
         )
@@ -112,6 +122,7 @@ class TrainSettings(QWidget):
         adv.addRow("Gradient clipping", self.grad_clip)
         adv.addRow("Augmentation", self.crop)
         adv.addRow("", self.flip)
+        adv.addRow("", self.cache)
         adv.addRow("Precision", self.precision)
         adv.addRow("Early stopping", self.early_stop)
         outer = QVBoxLayout(self)
@@ -119,6 +130,7 @@ class TrainSettings(QWidget):
         outer.addLayout(basic)
         outer.addWidget(self.advanced_toggle)
         outer.addWidget(self.advanced)
+        self._update_dependent()
 
     def recipe(self) -> dict[str, Any]:
         """The form as ``TrainConfig`` keyword arguments (all but the folders)."""
@@ -137,6 +149,7 @@ class TrainSettings(QWidget):
             "input_size": self.input_size.value(),
             "random_resized_crop": self.crop.isChecked(),
             "hflip": self.flip.isChecked(),
+            "cache_features": self.cache.isChecked(),
             "precision": self.precision.currentData(),
             "early_stopping_patience": self.early_stop.value() or None,
         }
@@ -150,6 +163,26 @@ class TrainSettings(QWidget):
             self.start_from.setItemText(self.start_from.currentIndex(), Path(path).name)
         else:
             self.start_from.setCurrentIndex(0)
+
+    def _update_dependent(self, *_args) -> None:
+        """Grey out the settings that the chosen layers make moot, and say why."""
+        head = self.train_from.currentData() == "head"
+        cached = head and self.cache.isChecked()
+        self.cache.setEnabled(head)
+        for box in (self.crop, self.flip):
+            box.setEnabled(not cached)
+            box.setToolTip(
+                "Cached features are centre crops: untick 'Cache features' to augment"
+                if cached
+                else ""
+            )
+        reads_mixed_6 = self.train_from.currentData() in ("mixed_6", "all")
+        self.use_aux.setEnabled(reads_mixed_6)
+        self.use_aux.setToolTip(
+            "The auxiliary head reads Mixed_6e, so it trains only when Mixed_6 learns"
+            if not reads_mixed_6
+            else "Trains an extra classifier on Mixed_6e; its loss is added at weight 0.4"
+        )
 
     def _on_advanced_toggled(self, shown: bool) -> None:
         self.advanced.setVisible(shown)

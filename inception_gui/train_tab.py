@@ -240,7 +240,12 @@ class TrainTab(QWidget):
 
         if self._worker is not None:
             return
-        config = self.config()
+        try:
+            config = self.config()
+        except ValueError as exc:  # a setting the engine refuses: say which
+            self.progress_label.setText(f"Cannot start: {exc}")
+            self.status.emit(f"Cannot start training: {exc}")
+            return
         self._control = TrainControl()
         self._done = None
         self.loss_plot.clear()

@@ -113,3 +113,20 @@ def test_an_epoch_without_validation_images_is_reported(window, qtbot):
         tab._on_epoch(end)
     assert said.args[0].startswith("Epoch 1/3: training loss 0.750 (no validation images)")
     assert len(tab.loss_plot.series("train")) == 1 and not tab.loss_plot.series("validation")
+
+
+def test_settings_grey_out_what_the_chosen_layers_make_moot(qtbot):
+    from inception_gui.train_form import TrainSettings
+
+    form = TrainSettings()
+    qtbot.addWidget(form)
+    assert form.batch_size.minimum() == 2  # BatchNorm learns from two images at least
+    form.train_from.setCurrentIndex(form.train_from.findData("head"))
+    assert form.cache.isEnabled() and form.cache.isChecked()
+    assert not form.crop.isEnabled() and not form.flip.isEnabled()  # centre crops, cached
+    assert not form.use_aux.isEnabled()
+    form.cache.setChecked(False)
+    assert form.crop.isEnabled() and form.flip.isEnabled()
+    assert form.recipe()["cache_features"] is False
+    form.train_from.setCurrentIndex(form.train_from.findData("all"))
+    assert not form.cache.isEnabled() and form.crop.isEnabled() and form.use_aux.isEnabled()

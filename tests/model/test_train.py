@@ -430,6 +430,7 @@ def test_cli_errors_and_text_output(colours, backbone, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "blue" in proc.stdout and "epoch 1/1" in proc.stdout and "ETA" in proc.stderr
+    assert "no augmentation" in proc.stderr  # head only, cached: said once
     assert (tmp_path / "run" / "best.safetensors").exists()
     # Resumed without --epochs: the saved run's total (1), already reached.
     resume = _cli(colours, "--resume", tmp_path / "run")
