@@ -76,6 +76,9 @@ class Trainer:
             raise TrainingError(str(exc)) from None
         torch.manual_seed(config.seed)  # the new classifier: the same on every process
         self.net, start = start_network(config, report.class_names, resume)
+        # Crops, flips and dropout: a stream of each process's own (rank 0's is the
+        # single-process run's), so that processes do not repeat each other's draws.
+        torch.manual_seed(config.seed + world.rank)
         self.aux = config.use_aux and config.train_from in ("mixed_6", "all")
         self.aux = self.aux and self.net.AuxLogits is not None
         if not self.aux:
@@ -295,8 +298,10 @@ class Trainer:
             meter = [meter[0] + loss * len(y), meter[1] + correct, meter[2] + len(y)]
             yield self._progress("train", epoch, started, batch, batches, meter)
         self.train_s = self._clock() - started
-        if self.config.train_from != "head":
-            self.world.average_buffers(self.net)
+        if self.config.train_from != "head":  # the statistics that learn; frozen ones stay
+            for name, child in self.net.named_children():
+                if name in self.trainable:
+                    self.world.average_buffers(child)
         total = self.world.sum(meter)
         return total[0] / max(total[2], 1), total[1] / max(total[2], 1)
 
