@@ -86,9 +86,26 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+        _sync_folder(path.parent)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a rename to disk, so that a power cut cannot undo it (POSIX; elsewhere a no-op)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename itself has happened
+    finally:
+        os.close(fd)
 
 
 def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike[str]) -> Path:

@@ -9,20 +9,25 @@
 ``out_dir/last.state.pt``
     What resuming needs beyond the weights: optimizer, scheduler, history and
     the run's recipe. Plain tensors and containers only, so ``torch.load``
-    reads it with ``weights_only=True``. It is written first, and carries its
-    own copy of the tensors that train (frozen layers never change, so they
-    are read back from ``last.safetensors``): a kill between the two writes
-    can never pair one epoch's weights with another epoch's optimizer state.
+    reads it with ``weights_only=True``. It carries its own copy of the
+    tensors that train (frozen layers never change, so they are read back
+    from ``last.safetensors``), and it is written last: a kill between the
+    writes leaves the previous epoch's state, which resumes as that epoch
+    (its frozen layers are the same in any epoch's ``last.safetensors``),
+    never one epoch's weights with another epoch's optimizer state, and
+    never a state whose ``last.safetensors`` is not there yet.
 
 Every file is written to a temporary name and renamed over the old one;
 ``best.safetensors`` is a second name (a hard link) of the ``last.safetensors``
-it was, so keeping it costs no second write.
+it was, so keeping it costs no second write. Temporary files that a killed
+run left behind are removed when the next run in the folder starts.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,8 +161,26 @@ class RunFiles:
         self.last, self.best, self.state = out_dir / LAST, out_dir / BEST, out_dir / STATE
         self.config, self.report, self.preprocess, self.start = config, report, preprocess, start
 
+    def clear_leftovers(self, older_than_s: float = 60.0) -> list[Path]:
+        """Remove the temporary files of writes a killed run never finished; return them.
+
+        Only this module's own temporary names of the run's three files are
+        touched, and only those nothing has written to for ``older_than_s``.
+        """
+        removed = []
+        for target in (self.last, self.best, self.state):
+            for pattern in (f".{target.name}.*.tmp", f".{target.name}.*.link"):
+                for leftover in self.out_dir.glob(pattern):
+                    try:
+                        if time.time() - leftover.stat().st_mtime > older_than_s:
+                            leftover.unlink()
+                            removed.append(leftover)
+                    except OSError:
+                        pass  # gone already, or not ours to remove
+        return removed
+
     def save(self, epoch: int, trainer: Trainer, is_best: bool) -> None:
-        """Write the state file, then last.safetensors, then (if best) best.safetensors."""
+        """Write last.safetensors, then (if best) best.safetensors, then the state file."""
         net = trainer.net
         weights = {k: v.detach().to("cpu").contiguous() for k, v in net.state_dict().items()}
         trains = set(trainer.trainable)
@@ -179,7 +202,6 @@ class RunFiles:
             "bad_epochs": trainer.bad_epochs,
             "lowest_loss": trainer.lowest_loss,
         }
-        atomic_write(self.state, lambda tmp: torch.save(state, tmp))
         checkpoint = Checkpoint(
             state=weights,
             variant=net.variant.value,
@@ -191,6 +213,7 @@ class RunFiles:
         save_checkpoint(checkpoint, self.last)
         if is_best:
             _second_name(self.last, self.best)
+        atomic_write(self.state, lambda tmp: torch.save(state, tmp))
 
     def summary(self, epoch: int, trainer: Trainer) -> dict[str, Any]:
         """The training summary stored in the checkpoint: JSON-ready, for people and the GUI."""

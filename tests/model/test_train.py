@@ -295,6 +295,36 @@ def test_resume_keeps_the_saved_total_and_fits_a_cosine_to_a_new_one(colours, ba
     assert lrs == pytest.approx(cosine, abs=1e-6)
 
 
+def test_a_run_killed_between_its_writes_resumes_from_the_epoch_before(
+    colours, backbone, tmp_path, monkeypatch
+):
+    import model.run_files as run_files
+
+    out, real_write, writes = tmp_path / "out", run_files.atomic_write, []
+
+    def killed_at_second_state(path, write):  # epoch 2's weights are written, then the kill
+        writes.append(Path(path).name)
+        if writes.count("last.state.pt") == 2:
+            raise KeyboardInterrupt
+        real_write(path, write)
+
+    monkeypatch.setattr(run_files, "atomic_write", killed_at_second_state)
+    with pytest.raises(KeyboardInterrupt):
+        run(head_config(colours, out, backbone, epochs=3, train_from="mixed_7"))
+    monkeypatch.undo()
+    assert load_network(out / "last.safetensors")[1].training["epoch"] == 2
+    assert torch.load(out / "last.state.pt", weights_only=True)["epoch"] == 1
+    stale, fresh = out / ".last.state.pt.x1.tmp", out / ".last.safetensors.x2.tmp"
+    theirs = out / "notes.tmp"
+    for leftover in (stale, fresh, theirs):
+        leftover.write_bytes(b"half a file")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    os.utime(theirs, (time.time() - 3600, time.time() - 3600))
+    events = run(head_config(colours, out, backbone, epochs=3, resume=str(out)))
+    assert [e.epoch for e in of(events, EpochEnd)] == [2, 3]  # epoch 1's state, then on
+    assert not stale.exists() and fresh.exists() and theirs.exists()  # only a killed write's
+
+
 @pytest.mark.parametrize("name", ["rmsprop", "adamw", "sgd"])
 def test_fast_optimizer_updates_equal_the_plain_ones(name):
     torch.manual_seed(0)
@@ -402,7 +432,7 @@ def test_cli_killed_run_leaves_a_loadable_checkpoint(colours, tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         deadline = time.monotonic() + 90
-        while not (out / "last.safetensors").exists() and time.monotonic() < deadline:
+        while not (out / "last.state.pt").exists() and time.monotonic() < deadline:
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
@@ -415,7 +445,13 @@ def test_cli_killed_run_leaves_a_loadable_checkpoint(colours, tmp_path):
     assert proc.returncode == -signal.SIGKILL
     net, info = load_network(out / "last.safetensors")
     assert info.class_names == ("blue", "green", "red") and net.num_classes == 3
-    assert torch.load(out / "last.state.pt", weights_only=True)["epoch"] >= 1
+    epoch = torch.load(out / "last.state.pt", weights_only=True)["epoch"]
+    assert epoch >= 1
+    proc = subprocess.run(  # and the killed run goes on from there
+        _cli(colours, "--resume", out, "--epochs", epoch + 1), capture_output=True, text=True,
+        env=env,
+    )
+    assert proc.returncode == 0 and f"epoch {epoch + 1}/{epoch + 1}" in proc.stdout, proc.stderr
 
 
 def test_cli_errors_and_text_output(colours, backbone, tmp_path):
