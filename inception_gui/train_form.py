@@ -43,6 +43,7 @@ class TrainSettings(QWidget):
         self.start_from.setToolTip("Pretrained ImageNet weights learn fastest from few images")
         self.start_file = ""
         self.start_from.activated.connect(self._on_start_from_activated)
+        self.start_from.currentIndexChanged.connect(self._on_start_from_changed)
         self.train_from = QComboBox()
         for text, key in TRAIN_FROM:
             self.train_from.addItem(text, key)
@@ -163,6 +164,11 @@ class TrainSettings(QWidget):
             self.start_from.setItemText(self.start_from.currentIndex(), Path(path).name)
         else:
             self.start_from.setCurrentIndex(0)
+
+    def _on_start_from_changed(self, _index: int) -> None:
+        # Random features teach a head nothing: from scratch, everything learns.
+        if self.start_from.currentData() == "none" and self.train_from.currentData() == "head":
+            self.train_from.setCurrentIndex(self.train_from.findData("all"))
 
     def _update_dependent(self, *_args) -> None:
         """Grey out the settings that the chosen layers make moot, and say why."""

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
@@ -27,6 +28,12 @@ from inception_gui.train_form import TrainSettings
 from inception_gui.workers import CancelToken, WorkerHub
 
 __all__ = ["TrainTab"]
+
+
+def _imagenet_on_disk() -> bool:
+    from model.weights import imagenet_cache_path
+
+    return imagenet_cache_path().is_file()
 
 
 def _check_job(folder: str, val_dir: str | None, val_fraction: float):
@@ -92,14 +99,17 @@ class TrainTab(QWidget):
         self.folder_edit.setPlaceholderText(
             "A folder with one sub-folder per class (or drop it here)"
         )
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._on_browse_clicked)
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.clicked.connect(self._on_browse_clicked)
         self.folder_edit.editingFinished.connect(self.check_folder)
+        self._suggested_out = ""  # the last "Save to" this tab made up, not one typed
         self.val_edit = QLineEdit()
         self.val_edit.setPlaceholderText("Optional: a separate validation folder")
         self.val_edit.editingFinished.connect(self.check_folder)
+        self.val_edit.textChanged.connect(lambda: self._set_running(self.running))
         self.val_fraction = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.5, singleStep=0.05)
         self.val_fraction.setValue(0.2)
+        self.val_fraction.setPrefix("or hold out ")
         self.val_fraction.setToolTip("Share of each class held out for validation (fixed seed)")
         self.out_edit = QLineEdit()
         self.out_edit.setToolTip(
@@ -108,7 +118,7 @@ class TrainTab(QWidget):
         data = QGridLayout()
         data.addWidget(QLabel("Training folder"), 0, 0)
         data.addWidget(self.folder_edit, 0, 1)
-        data.addWidget(browse, 0, 2)
+        data.addWidget(self.browse_button, 0, 2)
         data.addWidget(QLabel("Validation"), 1, 0)
         data.addWidget(self.val_edit, 1, 1)
         data.addWidget(self.val_fraction, 1, 2)
@@ -135,6 +145,11 @@ class TrainTab(QWidget):
             buttons.addWidget(b)
         self.progress = QProgressBar()
         self.progress_label = QLabel()
+        # Long messages (an error with a path, say) wrap instead of widening the window.
+        self.progress_label.setWordWrap(True)
+        self.progress_label.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -170,12 +185,14 @@ class TrainTab(QWidget):
 
     # Folder and dataset check --------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
+        if self.running:  # the run's folders stay as they are until it ends
+            return
         if any(Path(p).is_dir() for p in paths_from_mime(event.mimeData())):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
         folders = [p for p in paths_from_mime(event.mimeData()) if Path(p).is_dir()]
-        if folders:
+        if folders and not self.running:
             self.set_folder(folders[0])
             event.acceptProposedAction()
 
@@ -187,15 +204,25 @@ class TrainTab(QWidget):
     def set_folder(self, folder: str) -> None:
         """Use ``folder`` for training and check it."""
         self.folder_edit.setText(folder)
+        self.check_folder()
+
+    def _suggest_out(self, folder: str) -> None:
+        """A new run folder named after ``folder``, unless the person chose one."""
+        current = self.out_edit.text().strip()
+        if current and current != self._suggested_out:
+            return
+        if Path(current).name.startswith(f"{Path(folder).name}-"):
+            return  # already named after this folder
         base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        self.out_edit.setText(str(Path(base) / "runs" / f"{Path(folder).name}-{stamp}"))
-        self.check_folder()
+        self._suggested_out = str(Path(base) / "runs" / f"{Path(folder).name}-{stamp}")
+        self.out_edit.setText(self._suggested_out)
 
     def check_folder(self) -> None:
         folder = self.folder_edit.text().strip()
         if not folder or self._worker is not None:
             return
+        self._suggest_out(folder)
         self.start_button.setEnabled(False)
         self.report_view.setHtml("<i>Checking every image in the folder…</i>")
         asked = self._check_key()
@@ -243,8 +270,13 @@ class TrainTab(QWidget):
         try:
             config = self.config()
         except ValueError as exc:  # a setting the engine refuses: say which
-            self.progress_label.setText(f"Cannot start: {exc}")
-            self.status.emit(f"Cannot start training: {exc}")
+            self._cannot_start(str(exc))
+            return
+        if config.weights == "imagenet" and not _imagenet_on_disk():
+            self._cannot_start(
+                "the ImageNet weights are not downloaded yet: use Download ImageNet weights "
+                "in the bar at the top (104 MB), or start from Scratch or a weights file"
+            )
             return
         self._control = TrainControl()
         self._done = None
@@ -277,6 +309,10 @@ class TrainTab(QWidget):
             self._control.cancel()
             self.progress_label.setText("Stopping after this batch…")
 
+    def _cannot_start(self, reason: str) -> None:
+        self.progress_label.setText(f"Cannot start: {reason}")
+        self.status.emit(f"Cannot start training: {reason}")
+
     def _on_pause_clicked(self) -> None:
         if self._control is None:
             return
@@ -304,6 +340,8 @@ class TrainTab(QWidget):
         self.progress.setRange(0, total)
         self.progress.setValue(e.batch)
         what = {"caching": "Caching features", "val": "Validating"}.get(e.phase, "Training")
+        if self._control is not None and self._control.paused:
+            what = f"Paused · {what.lower()}"  # a batch that ended after the click
         self.progress_label.setText(
             f"{what} — epoch {e.epoch}/{e.epochs}, batch {e.batch}/{e.batches} · "
             f"loss {e.loss:.3f} · accuracy {e.accuracy:.1%} · {e.images_per_s:.1f} images/s · "
@@ -354,8 +392,17 @@ class TrainTab(QWidget):
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.use_button.setEnabled(not running and self._best_checkpoint() is not None)
-        for w in (self.folder_edit, self.val_edit, self.out_edit, self.settings):
+        for w in (
+            self.folder_edit,
+            self.browse_button,
+            self.val_edit,
+            self.val_fraction,
+            self.out_edit,
+            self.settings,
+        ):
             w.setEnabled(not running)
+        # A validation folder replaces the held-out share.
+        self.val_fraction.setEnabled(not running and not self.val_edit.text().strip())
 
     def _best_checkpoint(self) -> str | None:
         done = self._done

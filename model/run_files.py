@@ -88,9 +88,12 @@ def start_network(
                 weights = {**read_checkpoint(resume["checkpoint_path"]).state, **weights}
             except CheckpointError as exc:
                 raise TrainingError(f"cannot resume: {exc}") from None
-        net = network_from_state_dict(
-            weights, str(config.resume), None, bool(resume["transform_input"])
-        )
+        try:
+            net = network_from_state_dict(
+                weights, str(config.resume), None, bool(resume["transform_input"])
+            )
+        except CheckpointError as exc:
+            raise TrainingError(f"cannot resume: {exc}") from None
         start = Start(
             str(resume["started_from"]),
             Preprocess.from_dict(resume["preprocess"]),

@@ -110,6 +110,14 @@ class TrainConfig:
                 )
         if self.input_size < MIN_INPUT_SIZE:
             raise ValueError(f"input_size must be at least {MIN_INPUT_SIZE}, not {self.input_size}")
+        for name, what in (("data_dir", "the training folder"), ("out_dir", "a run folder")):
+            if not str(getattr(self, name)).strip():
+                raise ValueError(f"choose {what} ({name} is empty)")
+        if self.weights == "none" and self.train_from == "head" and self.resume is None:
+            raise ValueError(
+                "an untrained network's features are random, so training only its head "
+                "learns nothing: train everything, or start from ImageNet weights or a file"
+            )
         if self.epochs is None and self.resume is None:
             raise ValueError("epochs must be given unless the run resumes")
         if self.epochs is not None and self.epochs < 1:

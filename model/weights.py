@@ -253,6 +253,12 @@ def _load_torchvision_file(path: str) -> dict[str, torch.Tensor]:
         raise CheckpointError(path, f"is not a PyTorch checkpoint ({first})") from None
     except Exception as exc:  # zip, EOF and format errors from torch.load
         raise CheckpointError(path, f"is not a PyTorch checkpoint ({exc})") from None
+    if isinstance(obj, dict) and "recipe" in obj and "optimizer" in obj:
+        raise CheckpointError(
+            path,
+            "is a training run's state (what resuming reads), not weights: load "
+            "last.safetensors or best.safetensors from the same folder",
+        )
     if isinstance(obj, dict):
         for key in ("state_dict", "model"):
             if isinstance(obj.get(key), dict):

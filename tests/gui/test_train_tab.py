@@ -130,3 +130,61 @@ def test_settings_grey_out_what_the_chosen_layers_make_moot(qtbot):
     assert form.recipe()["cache_features"] is False
     form.train_from.setCurrentIndex(form.train_from.findData("all"))
     assert not form.cache.isEnabled() and form.crop.isEnabled() and form.use_aux.isEnabled()
+
+
+def test_start_refusals_are_said_and_leave_the_window_its_size(
+    window, qtbot, colour_folder, tmp_path, monkeypatch
+):
+    import inception_gui.train_tab as train_tab
+
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    window.resize(1100, 760)
+    qtbot.wait(50)
+    width = window.width()
+    tab.folder_edit.setText(str(colour_folder))
+    with qtbot.waitSignal(tab.report_view.textChanged, timeout=30_000):
+        tab.check_folder()
+    qtbot.waitUntil(lambda: tab.start_button.isEnabled(), timeout=30_000)
+    suggested = tab.out_edit.text()
+    assert f"{colour_folder.name}-" in suggested  # a run folder named after the data
+
+    tab.out_edit.setText("")
+    tab.start()  # an empty "Save to" would write into the working directory
+    assert not tab.running and "Cannot start: choose a run folder" in tab.progress_label.text()
+
+    tab.out_edit.setText(str(tmp_path / "run"))
+    monkeypatch.setattr(train_tab, "_imagenet_on_disk", lambda: False)
+    tab.settings.start_from.setCurrentIndex(tab.settings.start_from.findData("imagenet"))
+    with qtbot.waitSignal(tab.status) as said:
+        tab.start()
+    assert not tab.running and "not downloaded yet" in said.args[0]
+    tab.progress_label.setText("Training could not run: " + "x" * 600)
+    qtbot.wait(50)
+    # The long message wraps; the window keeps its size and can still be made smaller.
+    assert window.width() == width and window.minimumSizeHint().width() < 1000
+
+    # From scratch, only the head would learn nothing: the form moves to everything.
+    tab.settings.start_from.setCurrentIndex(tab.settings.start_from.findData("none"))
+    assert tab.settings.train_from.currentData() == "all"
+
+
+def test_folder_typed_in_gets_its_own_run_folder_unless_one_was_chosen(window, qtbot, tmp_path):
+    tab = window.train_tab
+    for name in ("first", "second"):
+        for cls in ("a", "b"):
+            (tmp_path / name / cls).mkdir(parents=True)
+    tab.folder_edit.setText(str(tmp_path / "first"))
+    tab.check_folder()
+    assert "first-" in tab.out_edit.text()
+    qtbot.waitUntil(lambda: "Cannot train" in tab.report_view.toPlainText(), timeout=30_000)
+    tab.folder_edit.setText(str(tmp_path / "second"))
+    tab.check_folder()
+    assert "second-" in tab.out_edit.text()  # follows the folder, typed or not
+    qtbot.waitUntil(lambda: "Cannot train" in tab.report_view.toPlainText(), timeout=30_000)
+    tab.out_edit.setText(str(tmp_path / "mine"))
+    tab.folder_edit.setText(str(tmp_path / "first"))
+    tab.check_folder()
+    assert tab.out_edit.text() == str(tmp_path / "mine")  # the person's choice stays
+    tab.val_edit.setText(str(tmp_path / "second"))
+    assert not tab.val_fraction.isEnabled()  # a validation folder replaces the share

@@ -175,7 +175,8 @@ def test_bad_folders_are_clear_errors(tmp_path, layout, message):
     assert not report.ok and any(message in e for e in report.errors), report.errors
     events = []
     with pytest.raises(TrainingError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        for event in train(TrainConfig(str(root), str(tmp_path / "out"), weights="none")):
+        config = TrainConfig(str(root), str(tmp_path / "out"), weights="none", train_from="all")
+        for event in train(config):
             events.append(event)
     assert len(events) == 1 and isinstance(events[0], DatasetChecked)  # raised before training
     assert not (tmp_path / "out").exists()
@@ -416,6 +417,11 @@ def test_detect_precision_and_config_checks():
         TrainConfig("a", "b", input_size=64)
     with pytest.raises(ValueError, match="train_from"):
         TrainConfig("a", "b", train_from="Mixed_5")
+    with pytest.raises(ValueError, match="choose a run folder"):
+        TrainConfig("a", "  ")  # would write into the working directory
+    with pytest.raises(ValueError, match="training only its head learns nothing"):
+        TrainConfig("a", "b", weights="none", train_from="head")
+    assert TrainConfig("a", "b", weights="none", train_from="mixed_7").weights == "none"
 
 
 def _cli(*args) -> list[str]:

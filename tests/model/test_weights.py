@@ -210,6 +210,13 @@ def test_not_a_checkpoint(tmp_path):
         load_network(tmp_path / "nothing.pth")
 
 
+def test_a_training_state_file_is_not_taken_for_weights(tmp_path, v3_state):
+    path = tmp_path / "last.state.pt"  # as model.run_files writes it beside last.safetensors
+    torch.save({"epoch": 3, "model": v3_state, "optimizer": {}, "recipe": {}}, path)
+    with pytest.raises(CheckpointError, match="load last.safetensors or best.safetensors"):
+        load_network(path)
+
+
 def test_other_networks_are_refused(tmp_path):
     path = tmp_path / "resnet.pth"
     torch.save(torchvision.models.resnet18().state_dict(), path)
