@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
-from inception_gui.cli_common import _add_model_arguments, _error, _terminal_progress
+from inception_gui.cli_common import _add_model_arguments, _error, _int_in, _terminal_progress
 from inception_gui.cli_tools import (
     _add_explain_parser,
     _add_export_parser,
@@ -41,14 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     cls = sub.add_parser("classify", help="print the top-k classes of images")
     cls.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     _add_model_arguments(cls, precision=True)
-    cls.add_argument("-k", type=int, default=5, help="classes per image (default 5)")
-    cls.add_argument("--batch-size", type=int, default=8, help="images per batch (default 8)")
+    cls.add_argument("-k", type=_int_in(1, 1000), default=5, help="classes per image (default 5)")
+    cls.add_argument(
+        "--batch-size", type=_int_in(1, 1024), default=8, help="images per batch (default 8)"
+    )
     cls.add_argument("--json", action="store_true", help="print one JSON document")
 
     summ = sub.add_parser("summary", help="print the network layer by layer")
     summ.add_argument("--variant", choices=("v3", "paper"), default="v3")
-    summ.add_argument("--input-size", type=int, default=299, help="square input side (>= 75)")
-    summ.add_argument("--num-classes", type=int, default=1000)
+    summ.add_argument(
+        "--input-size", type=_int_in(75, 1024), default=299, help="square input side (75-1024)"
+    )
+    summ.add_argument("--num-classes", type=_int_in(1, 100_000), default=1000)
     summ.add_argument("--no-aux", action="store_true", help="leave out the auxiliary head")
     summ.add_argument("--depth", type=int, default=2, help="levels to print (default 2)")
     summ.add_argument("--json", action="store_true", help="the tree as nested JSON objects")
@@ -191,7 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "export": _run_export,
             "train": _run_train,
         }
-        return runners[args.command](args)
+        try:
+            return runners[args.command](args)
+        except BrokenPipeError:  # `inception-gui summary | head`: the reader has gone
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
     from inception_gui.app import main as run_window
 
     return run_window(argv)

@@ -12,6 +12,21 @@ import argparse
 import sys
 
 
+def _int_in(low: int, high: int):
+    """An argparse type: an integer from ``low`` to ``high``, or a usage error naming them."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return parse
+
+
 def _error(message: str) -> int:
     """Print ``message`` as argparse does and return its exit status, 2."""
     print(f"inception-gui: error: {message}", file=sys.stderr)

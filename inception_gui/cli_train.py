@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from inception_gui.cli_common import _add_model_arguments, _error
+from inception_gui.cli_common import _add_model_arguments, _error, _int_in
 
 
 def _train_config(args: argparse.Namespace):
@@ -59,6 +59,20 @@ def _train_config(args: argparse.Namespace):
     )
 
 
+# TrainConfig's fields that its errors name, as the command line spells them.
+_FLAGS = {
+    "early_stopping_patience": "--early-stopping",
+    "label_smoothing": "--label-smoothing",
+    "val_fraction": "--val-fraction",
+    "weight_decay": "--weight-decay",
+    "batch_size": "--batch-size",
+    "input_size": "--input-size",
+    "grad_clip": "--grad-clip",
+    "data_dir": "FOLDER",
+    "out_dir": "--out",
+}
+
+
 def _run_train(args: argparse.Namespace) -> int:
     import os
     import signal
@@ -68,8 +82,11 @@ def _run_train(args: argparse.Namespace) -> int:
     quiet = int(os.environ.get("RANK", "0")) != 0  # one voice under torchrun: rank 0's
     try:
         config = _train_config(args)
-    except ValueError as exc:
-        return 2 if quiet else _error(str(exc))
+    except ValueError as exc:  # in the words of the command line: --batch-size, not batch_size
+        message = str(exc)
+        for field, flag in _FLAGS.items():
+            message = message.replace(field, flag)
+        return 2 if quiet else _error(message)
     if config.train_from == "head" and config.cache_features and not (quiet or args.json):
         print(
             "head only: the frozen network's features are computed once from centre crops, "
@@ -128,7 +145,7 @@ class _TrainPrinter:
     def _on_DatasetChecked(self, event) -> None:
         r = event.report
         print(f"dataset: {r.train_dir}" + (f" (validation: {r.val_dir})" if r.val_dir else ""))
-        if r.class_names:
+        if r.class_names and r.train_counts:  # counted only once the classes are usable
             width = max(5, *(len(n) for n in r.class_names))
             print(f"  {'class':<{width}}  {'train':>6}  {'val':>6}")
             for name in r.class_names:
@@ -138,8 +155,7 @@ class _TrainPrinter:
             print(f"  skipped (unreadable): {path}: {reason}")
         for warning in r.warnings:
             print(f"warning: {warning}")
-        for error in r.errors:
-            print(f"error: {error}")
+        # Errors end the run: the TrainingError that follows says them, once.
 
     def _on_BatchProgress(self, e) -> None:
         import time
@@ -195,12 +211,26 @@ def _add_train_parser(sub) -> None:
     tr.add_argument("--val-fraction", type=float, default=0.2, help="held out per class (0.2)")
     tr.add_argument("--out", help="output folder (default: runs/FOLDER-TIMESTAMP)")
     _add_model_arguments(tr, precision=True)  # --variant: v3 by default (a file brings its own)
-    tr.add_argument("--train-from", choices=("head", "mixed_7", "mixed_6", "all"), default="head")
     tr.add_argument(
-        "--epochs", type=int, help="epochs in all (default 10; with --resume: the saved run's)"
+        "--train-from",
+        choices=("head", "mixed_7", "mixed_6", "all"),
+        default="head",
+        help="the layers that learn (default head)",
     )
-    tr.add_argument("--batch-size", type=int, default=32, help="per process (default 32)")
-    tr.add_argument("--optimizer", choices=("rmsprop", "adamw", "sgd"), default="rmsprop")
+    tr.add_argument(
+        "--epochs",
+        type=_int_in(1, 100_000),
+        help="epochs in all (default 10; with --resume: the saved run's)",
+    )
+    tr.add_argument(
+        "--batch-size", type=_int_in(1, 4096), default=32, help="per process (default 32)"
+    )
+    tr.add_argument(
+        "--optimizer",
+        choices=("rmsprop", "adamw", "sgd"),
+        default="rmsprop",
+        help="default rmsprop, the paper's (decay 0.9, epsilon 1.0)",
+    )
     tr.add_argument("--lr", type=float, default=None, help="default: the optimizer's")
     tr.add_argument("--weight-decay", type=float, default=None, help="default: the optimizer's")
     tr.add_argument(
@@ -209,7 +239,9 @@ def _add_train_parser(sub) -> None:
     tr.add_argument("--label-smoothing", type=float, default=0.1)
     tr.add_argument("--no-aux", action="store_true", help="train without the auxiliary head")
     tr.add_argument("--grad-clip", type=float, default=2.0, help="0 turns clipping off")
-    tr.add_argument("--input-size", type=int, default=299, help="square input side (>= 75)")
+    tr.add_argument(
+        "--input-size", type=_int_in(75, 1024), default=299, help="square input side (75-1024)"
+    )
     tr.add_argument("--no-augment", action="store_true", help="centre crops, no flips")
     tr.add_argument(
         "--no-cache", action="store_true", help="head only: augment, run the network every epoch"

@@ -434,7 +434,7 @@ def _report_html(report) -> str:
     parts = []
     for err in report.errors:
         parts.append(f"<p style='color:#b00020'><b>Cannot train:</b> {e(err)}</p>")
-    if report.class_names:
+    if report.class_names and report.train_counts:  # counted only once the classes are usable
         rows = "".join(
             f"<tr><td>{e(n)}</td><td align='right'>{report.train_counts.get(n, 0)}</td>"
             f"<td align='right'>{report.val_counts.get(n, 0)}</td></tr>"

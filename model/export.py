@@ -166,7 +166,8 @@ def export_targets(out: str | os.PathLike[str], fmt: str) -> list[tuple[str, Pat
     if not path.suffix:
         path = path.with_suffix(default)
     elif path.suffix.lower() not in suffixes:
-        raise ValueError(f"{path}: a {fmt} file should end in {' or '.join(sorted(suffixes))}")
+        name = "an ONNX" if fmt == "onnx" else "a TorchScript"
+        raise ValueError(f"{path}: {name} file should end in {' or '.join(sorted(suffixes))}")
     return [(fmt, path)]
 
 

@@ -243,16 +243,17 @@ def _load_torchvision_file(path: str) -> dict[str, torch.Tensor]:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+        global_name = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        if global_name:  # a real pickle that would build objects or run code
             raise CheckpointError(
                 path,
-                "is a pickle that holds more than plain weights, so it was not loaded "
-                f"(torch.load with weights_only=True refused it: {first})",
+                "holds more than plain weights (it would create "
+                f"{global_name.group(1)}), so it was not loaded; only tensors are read",
             ) from None
-        raise CheckpointError(path, f"is not a PyTorch checkpoint ({first})") from None
+        raise CheckpointError(path, "is not a PyTorch checkpoint (not a readable pickle)") from None
     except Exception as exc:  # zip, EOF and format errors from torch.load
-        raise CheckpointError(path, f"is not a PyTorch checkpoint ({exc})") from None
+        reason = str(exc) if len(str(exc)) > 8 else "torch.load cannot read it"
+        raise CheckpointError(path, f"is not a PyTorch checkpoint ({reason})") from None
     if isinstance(obj, dict) and "recipe" in obj and "optimizer" in obj:
         raise CheckpointError(
             path,

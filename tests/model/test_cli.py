@@ -113,3 +113,28 @@ def test_classify_precision_option(tiny_checkpoint, sample_images, capsys):
     if not _cpu_has_fast(__import__("torch").float16):
         assert main([*args, "--precision", "fp16", str(sample_images[0])]) == 2
         assert "fp16" in capsys.readouterr().err
+
+
+def test_out_of_range_options_are_usage_errors(sample_images, capsys):
+    import pytest
+
+    for argv in (
+        ["classify", "--batch-size", "0", str(sample_images[0])],
+        ["classify", "-k", "0", str(sample_images[0])],
+        ["summary", "--input-size", "100000"],  # would ask for 240 GB
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        assert "is not between" in capsys.readouterr().err
+
+
+def test_summary_into_a_closed_pipe_ends_quietly():
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "inception_gui.cli", "summary", "--input-size", "75"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    reader.stdout.close()  # as `| head` does once it has read its lines
+    err = reader.stderr.read().decode()
+    assert reader.wait(timeout=120) == 1 and "Traceback" not in err, err

@@ -464,7 +464,8 @@ def test_cli_errors_and_text_output(colours, backbone, tmp_path):
     single = tmp_path / "single"
     make_dataset(single, per_class=2, colours={"cats": (1, 2, 3)})
     proc = subprocess.run(_cli(single, "--out", tmp_path / "x"), capture_output=True, text=True)
-    assert proc.returncode == 2 and "only one class" in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.count("only one class") == 1, proc.stderr
+    assert " 0 " not in proc.stdout  # no table of counts that were never made
     cmd = _cli(
         colours, "--out", tmp_path / "run", "--weights", backbone, "--input-size", 75,
         "--batch-size", 4, "--epochs", 1, "--lr", 1e-5,

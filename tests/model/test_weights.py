@@ -200,12 +200,20 @@ def test_missing_keys_are_refused(tmp_path, v3_state):
 
 
 def test_not_a_checkpoint(tmp_path):
-    for name, content in [("notes.pth", b"hello"), ("junk.safetensors", b"\x00" * 20)]:
+    noise = bytes(range(256))[128:] * 2  # not a zip, and no pickle a loader can follow
+    for name, content in [
+        ("notes.pth", b"hello"),
+        ("noise.pth", noise),
+        ("junk.safetensors", b"\x00" * 20),
+    ]:
         path = tmp_path / name
         path.write_bytes(content)
         with pytest.raises(CheckpointError) as info:
             load_network(path)
         assert name in str(info.value)
+        assert "weights_only=False" not in str(info.value)  # never advise the unsafe load
+        if name.endswith(".pth"):
+            assert "is not a PyTorch checkpoint" in str(info.value), str(info.value)
     with pytest.raises(CheckpointError, match="no such file"):
         load_network(tmp_path / "nothing.pth")
 
@@ -240,7 +248,7 @@ def test_pickle_with_code_is_refused(tmp_path, capsys):
     assert "this must never run" not in capsys.readouterr().out
     path2 = tmp_path / "object.pth"
     torch.save({"net": build_network("v3", num_classes=2, init_weights=False)}, path2)
-    with pytest.raises(CheckpointError, match="more than plain weights"):
+    with pytest.raises(CheckpointError, match=r"more than plain weights \(it would create model"):
         load_network(path2)
 
 
