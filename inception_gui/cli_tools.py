@@ -75,6 +75,12 @@ def _run_explain(args: argparse.Namespace) -> int:
         print("warning: untrained (random weights): this map means nothing\n")
     print(f"{cam.label} (class {cam.class_index}): {cam.probability:.2%}")
     print(f"wrote {args.out} (Grad-CAM of {cam.layer}; outside the centre crop is 0)")
+    if cam.grid is not None and min(cam.grid.shape[:2]) < 3:
+        h, w = cam.grid.shape[:2]
+        print(
+            f"warning: {cam.layer} has a {h} x {w} grid at this input size, too coarse to show "
+            "where; an earlier layer (--layer Mixed_6e, or Mixed_5d) has a finer one"
+        )
     return 0
 
 

@@ -371,9 +371,15 @@ class TrainTab(QWidget):
             + ", ".join(f"{n} {a:.0%}" for n, a in zip(done.class_names, done.per_class_accuracy))
         )
         how = "stopped" if done.cancelled else ("stopped early" if done.stopped_early else "done")
+        if done.best_checkpoint:
+            kept = f"Best: {done.best_checkpoint}"
+        else:
+            kept = "No epoch finished, so no checkpoint was written."
+        if not done.cancelled:
+            self.progress.setValue(self.progress.maximum())
         self.progress_label.setText(
             f"Training {how} after {done.epochs_run} epoch(s) in "
-            f"{_fmt_eta(time.monotonic() - self._started_at)}. Best: {done.best_checkpoint}"
+            f"{_fmt_eta(time.monotonic() - self._started_at)}. {kept}"
         )
         self.finished.emit(done)
 

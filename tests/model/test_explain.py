@@ -177,7 +177,9 @@ def test_cli_explain_writes_the_overlay(tiny_checkpoint, tmp_path, capsys):
     args = ["explain", str(image), "--weights", str(tiny_checkpoint), "--device", "cpu"]
     assert main([*args, "--class", "square", "--layer", "Mixed_6e", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "square (class 1)" in printed and "%" in printed
+    assert "square (class 1)" in printed and "%" in printed and "too coarse" not in printed
+    assert main([*args, "--out", str(tmp_path / "coarse.png")]) == 0  # Mixed_7c at 96 px
+    assert "Mixed_7c has a 1 x 1 grid" in capsys.readouterr().out
     with Image.open(out) as written:
         assert written.size == (150, 100)
     assert main([*args, "--class", "squares", "--out", str(out)]) == 2
