@@ -326,6 +326,46 @@ def test_a_run_killed_between_its_writes_resumes_from_the_epoch_before(
     assert not stale.exists() and fresh.exists() and theirs.exists()  # only a killed write's
 
 
+def test_a_step_is_the_papers_loss_and_clips_the_gradient():
+    """One engine step on a stand-in network: smoothed main loss + 0.4 x aux loss, clipped."""
+    from torch import nn
+
+    from model.trainer import Trainer
+
+    class TwoHeads(nn.Module):  # a (logits, aux) pair as Inception3 gives in training
+        def __init__(self):
+            super().__init__()
+            self.main, self.aux = nn.Linear(6, 3), nn.Linear(6, 3)
+
+        def forward(self, x):
+            return self.main(x), self.aux(x)
+
+    torch.manual_seed(0)
+    net = TwoHeads()
+    start = [p.detach().clone() for p in net.parameters()]
+    x, y = torch.randn(8, 6) * 50, torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    step = Trainer.__new__(Trainer)  # only what _step reads
+    step.config = TrainConfig("a", "b", aux_weight=0.4, grad_clip=2.0, label_smoothing=0.1)
+    step.device, step.cached, step.precision, step.scaler = torch.device("cpu"), False, "fp32", None
+    step.model, step.params = net, list(net.parameters())
+    step.criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    step.optimizer = torch.optim.SGD(step.params, lr=1.0)
+    with torch.no_grad():
+        main, aux = net(x)  # before the step moves the weights
+    loss, correct = step._step(x, y)
+
+    smoothed = nn.functional.cross_entropy
+    expected = smoothed(main, y, label_smoothing=0.1) + 0.4 * smoothed(aux, y, label_smoothing=0.1)
+    assert loss == pytest.approx(expected.item(), rel=1e-6)
+    assert expected.item() != pytest.approx(  # the smoothing and the weight both count
+        (smoothed(main, y) + smoothed(aux, y)).item(), rel=1e-3
+    )
+    assert correct == int((main.argmax(1) == y).sum())
+    # SGD at lr 1 moves each parameter by its gradient: the whole move is the clipped norm.
+    moved = torch.cat([(s - p.detach()).flatten() for s, p in zip(start, net.parameters())])
+    assert moved.norm().item() == pytest.approx(2.0, rel=1e-4)
+
+
 @pytest.mark.parametrize("name", ["rmsprop", "adamw", "sgd"])
 def test_fast_optimizer_updates_equal_the_plain_ones(name):
     torch.manual_seed(0)
