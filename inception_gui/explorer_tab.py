@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QStyle,
     QTabWidget,
     QTextBrowser,
     QTreeView,
@@ -27,9 +28,11 @@ from PySide6.QtWidgets import (
 
 from inception_gui.insight import FeatureGrid, feature_job
 from inception_gui.layer_tree_model import (
+    COLUMNS,
     NODE_ROLE,
     LayerFilterProxyModel,
     LayerTreeModel,
+    display_text,
     format_mult_adds,
     format_shape,
 )
@@ -39,10 +42,19 @@ from inception_gui.workers import WorkerHub
 __all__ = ["ExplorerTab"]
 
 
-def _summary_job(variant: str, input_size: int):
+_DEFAULT_CLASSES = 1000  # ImageNet's, until a model is loaded
+_SEARCH_HELP = (
+    "Names match anywhere: Mixed_6 finds Mixed_6a to Mixed_6e, branch7x7 every 7x7 branch.\n"
+    "Types match from their start: Conv2d finds the plain convolutions (not the BasicConv2d\n"
+    "blocks around them), Inception every Inception block, MaxPool the max pools.\n"
+    "Case is ignored; rows that only lead to a match are greyed."
+)
+
+
+def _summary_job(variant: str, input_size: int, num_classes: int = _DEFAULT_CLASSES):
     from model import summarize
 
-    return summarize(variant, input_size)
+    return summarize(variant, input_size, num_classes=num_classes)
 
 
 def _factorization_job(node) -> list:
@@ -71,11 +83,20 @@ class ExplorerTab(QWidget):
         self._session = session
         self._image = None  # path or PIL image whose feature maps are shown
         self._summary = None
-        self._requested: tuple[str, int] | None = None
+        self._requested: tuple[str, int, int] | None = None
         self._running = False
+        self._loaded = None  # the session's ModelState: the model the Explorer follows
+        self._num_classes = _DEFAULT_CLASSES  # the loaded model's, for every summary
         self._build()
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self._start_summary)
+        # Filtering and expanding takes tens of ms: once typing pauses, not per keystroke.
+        self._search_debounce = QTimer(self, singleShot=True, interval=200)
+        self._search_debounce.timeout.connect(self._apply_search)
+        if session is not None:
+            session.ready.connect(self._on_session_ready)
+            if session.state is not None:
+                self._on_session_ready(session.state)
 
     def _build(self) -> None:
         self.variant_combo = QComboBox()
@@ -87,7 +108,8 @@ class ExplorerTab(QWidget):
         self.size_spin.setSuffix(" px")
         self.size_spin.setToolTip("Side of the square input image (at least 75 px)")
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Filter by name or type (e.g. Mixed_6, Conv2d)")
+        self.search.setPlaceholderText("Filter by name (Mixed_6) or type (InceptionC, Conv2d)")
+        self.search.setToolTip(_SEARCH_HELP)
         self.search.setClearButtonEnabled(True)
         self.image_button = QPushButton("Image…")
         self.image_button.setToolTip(
@@ -128,11 +150,15 @@ class ExplorerTab(QWidget):
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        # Fixed widths, fitted once per summary (_fit_columns): ResizeToContents re-measured
+        # every visible row on each expand, 200-400 ms per filter keystroke.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.resizeSection(0, 200)
-        for col in range(1, 7):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current_changed)
+        self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
+        self.model_label.setTextFormat(Qt.TextFormat.RichText)
+        self.model_label.linkActivated.connect(self._on_model_label_link_activated)
 
         self.details = QTextBrowser()
         self.details.setOpenLinks(False)
@@ -153,8 +179,10 @@ class ExplorerTab(QWidget):
         self.totals = QLabel("Computing the layer summary…")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.model_label)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals)
+        self._update_model_label()
 
     def showEvent(self, event) -> None:
         # The first summary is computed when the tab is first shown, so that start-up
@@ -170,14 +198,19 @@ class ExplorerTab(QWidget):
 
     def refresh(self) -> None:
         """Recompute the summary for the chosen variant and size (debounced)."""
-        self._requested = (self.variant_combo.currentData(), self.size_spin.value())
+        self._requested = (
+            self.variant_combo.currentData(),
+            self.size_spin.value(),
+            self._num_classes,
+        )
         self.totals.setText("Computing the layer summary…")
+        self._update_model_label()
         self._debounce.start()
 
     def _start_summary(self) -> None:
         if self._running or self._requested is None:
             return  # the running job picks up the newest request when it ends
-        variant, size = self._requested
+        variant, size, num_classes = self._requested
         self._requested = None
         self._running = True
         self._hub.start(
@@ -185,9 +218,70 @@ class ExplorerTab(QWidget):
             _summary_job,
             variant,
             size,
+            num_classes,
             on_return=self._on_summary_returned,
             on_finish=self._on_summary_finished,
         )
+
+    # The loaded model ------------------------------------------------------------------
+    def _on_session_ready(self, state) -> None:
+        previous, self._loaded = self._loaded, state
+        if previous is not None and _model_key(previous) == _model_key(state):
+            self._update_model_label()  # the same model moved device: keep what is explored
+            return
+        self.show_loaded_model()
+
+    def show_loaded_model(self) -> None:
+        """Set the variant, input size and classes to the loaded model's, and describe it."""
+        state = self._loaded
+        if state is None:
+            return
+        self._num_classes = len(state.class_names)
+        for widget in (self.variant_combo, self.size_spin):
+            widget.blockSignals(True)
+        index = self.variant_combo.findData(state.variant)
+        if index >= 0:
+            self.variant_combo.setCurrentIndex(index)
+        self.size_spin.setValue(state.input_size)
+        for widget in (self.variant_combo, self.size_spin):
+            widget.blockSignals(False)
+        if self._summary is not None or self._requested is not None or self._running:
+            self.refresh()  # already on show; else the first showEvent computes it
+        else:
+            self._update_model_label()
+
+    def _follows_loaded(self) -> bool:
+        state = self._loaded
+        return state is not None and (
+            self.variant_combo.currentData(),
+            self.size_spin.value(),
+        ) == (state.variant, state.input_size)
+
+    def _update_model_label(self) -> None:
+        state = self._loaded
+        e = html.escape
+        if state is None:
+            self.model_label.setText(
+                f"<span style='color:gray'>No model loaded yet: the layout with "
+                f"{self._num_classes:,} classes.</span>"
+            )
+            return
+        described = (
+            f"<b>{e(state.display_name)}</b> · {e(state.variant)} · "
+            f"{len(state.class_names):,} classes · {state.input_size} px"
+        )
+        if self._follows_loaded():
+            self.model_label.setText(f"Loaded model: {described}")
+            return
+        self.model_label.setText(
+            f"Loaded model: {described}. Shown here: <b>{e(self.variant_combo.currentData())}"
+            f"</b> at <b>{self.size_spin.value()} px</b> with {self._num_classes:,} classes "
+            "(feature maps still come from the loaded model) · "
+            "<a href='loaded'>back to the loaded model</a>"
+        )
+
+    def _on_model_label_link_activated(self, _link: str) -> None:
+        self.show_loaded_model()
 
     def _on_summary_finished(self) -> None:
         self._running = False
@@ -196,21 +290,52 @@ class ExplorerTab(QWidget):
 
     def _on_summary_returned(self, summary) -> None:
         self._summary = summary
-        self.tree_model.set_root(summary.root)
-        self.tree.expandToDepth(0)
+        self.tree_model.set_root(summary.root, label=f"{summary.variant} network")
+        self._fit_columns(summary.root)
+        self._expand_for_search()
+        fc = summary.root.find("fc")
+        classes = fc.details.get("out_features") if fc is not None else None
         self.totals.setText(
-            f"<b>{summary.variant}</b> at {summary.input_size} px — "
-            f"total parameters <b>{summary.total_params:,}</b> "
-            f"(trainable {summary.trainable_params:,}) — mult-adds per image "
-            f"<b>{format_mult_adds(summary.inference_mult_adds)}</b> inference, "
-            f"{format_mult_adds(summary.mult_adds)} in training (with the auxiliary head)"
+            f"<b>{summary.variant}</b> at {summary.input_size} px"
+            + (f", {classes:,} classes" if classes else "")
+            + f" — total parameters <b>{summary.total_params:,}</b> "
+            f"(trainable {summary.trainable_params:,}) — mult-adds per image: "
+            f"<b>{format_mult_adds(summary.mult_adds)}</b> in training, with the auxiliary "
+            f"head (the top row); <b>{format_mult_adds(summary.inference_mult_adds)}</b> "
+            "at inference, without it"
         )
+        self._update_model_label()
         self.summary_ready.emit(summary)
 
-    def _on_search_changed(self, text: str) -> None:
-        self.proxy.set_search(text)
-        if text:
-            self.tree.expandAll()
+    def _fit_columns(self, root) -> None:
+        # Measured on the text of every row once, so that expanding never re-measures.
+        metrics = self.tree.fontMetrics()
+        header = self.tree.header()
+        margin = 2 * self.tree.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 12
+        for col in range(1, len(COLUMNS)):
+            widest = max(metrics.horizontalAdvance(display_text(n, col)) for n in root.walk())
+            header.resizeSection(col, max(widest + margin, header.sectionSizeHint(col)))
+
+    def _on_search_changed(self, _text: str) -> None:
+        self._search_debounce.start()
+
+    def _apply_search(self) -> None:
+        self.proxy.set_search(self.search.text())
+        self._expand_for_search()
+
+    def _expand_for_search(self) -> None:
+        # A filter opens every row it keeps; without one, the blocks show, closed.
+        self.tree.setUpdatesEnabled(False)
+        try:
+            if self.proxy.search:
+                self.tree.expandAll()
+            else:
+                self.tree.collapseAll()
+                self.tree.expandToDepth(0)
+        finally:
+            self.tree.setUpdatesEnabled(True)
+        if self.tree.currentIndex().isValid():
+            self.tree.scrollTo(self.tree.currentIndex())
 
     def _on_tree_current_changed(self, current, _previous) -> None:
         node = self.proxy.data(current.siblingAtColumn(0), NODE_ROLE) if current.isValid() else None
@@ -284,8 +409,17 @@ class ExplorerTab(QWidget):
     def _on_compare_clicked(self) -> None:
         from inception_gui.dialogs import CompareDialog
 
-        summaries = {self._summary.variant: self._summary} if self._summary else {}
-        dialog = CompareDialog(self._hub, self.size_spin.value(), summaries, self)
+        size = self.size_spin.value()
+        summary = self._summary
+        # The comparison is of the two layouts with ImageNet's 1000 classes, at the size shown.
+        reusable = (
+            summary is not None
+            and summary.input_size == size
+            and (fc := summary.root.find("fc")) is not None
+            and fc.details.get("out_features") == _DEFAULT_CLASSES
+        )
+        summaries = {summary.variant: summary} if reusable else {}
+        dialog = CompareDialog(self._hub, size, summaries, self)
         dialog.open()
 
     def _on_factorizations(self, node, found: list) -> None:
@@ -308,9 +442,53 @@ class ExplorerTab(QWidget):
             try:
                 atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
             except OSError as exc:
-                self.status.emit(f"Could not save {path}: {exc.strerror or exc}")
+                # The window's one error relay: a message box, the status bar and the log.
+                self._hub.error.emit(
+                    "Export layer table", f"Could not save {path}: {exc.strerror or exc}"
+                )
                 return
             self.status.emit(f"Saved the layer table to {path}")
+
+
+def _model_key(state) -> tuple:
+    # What identifies a model for the Explorer; a device or precision change keeps it.
+    return (state.weights, state.display_name, state.variant, state.class_names, state.input_size)
+
+
+def _conv_rows(d: dict) -> list[tuple[str, str]]:
+    return [
+        ("Kernel", " x ".join(map(str, d["kernel_size"]))),
+        ("Stride", " x ".join(map(str, d["stride"]))),
+        (
+            "Padding",
+            " x ".join(map(str, d["padding"]))
+            if isinstance(d["padding"], list)
+            else str(d["padding"]),
+        ),
+        ("Channels", f"{d['in_channels']} → {d['out_channels']}"),
+        ("Bias", "yes" if d["bias"] else "no (BatchNorm follows)"),
+    ]
+
+
+def _detail_rows(node) -> list[tuple[str, str]]:
+    d = node.details
+    if "kernel_size" in d and "in_channels" in d:
+        return _conv_rows(d)
+    conv = next((c for c in node.children if c.type == "Conv2d"), None)
+    if conv is not None and node.type == "BasicConv2d":
+        # A convolution block: its conv's geometry, then the BatchNorm and ReLU it adds.
+        rows = _conv_rows(conv.details)
+        bn = next((c for c in node.children if c.type.startswith("BatchNorm")), None)
+        if bn is not None:
+            rows.append(
+                (
+                    "BatchNorm",
+                    f"{bn.details.get('num_features')} channels, "
+                    f"eps {bn.details.get('eps')}, then ReLU",
+                )
+            )
+        return rows
+    return [(k.replace("_", " ").capitalize(), str(v)) for k, v in d.items()]
 
 
 def _node_html(node, factorizations: list) -> str:
@@ -324,19 +502,17 @@ def _node_html(node, factorizations: list) -> str:
         ("Trainable", f"{node.trainable_params:,}"),
         ("Mult-adds per image", f"{node.mult_adds:,} ({format_mult_adds(node.mult_adds)})"),
     ]
-    d = node.details
-    if "kernel_size" in d and "in_channels" in d:
-        rows += [
-            ("Kernel", " x ".join(map(str, d["kernel_size"]))),
-            ("Stride", " x ".join(map(str, d["stride"]))),
-            ("Padding", str(d["padding"])),
-            ("Channels", f"{d['in_channels']} → {d['out_channels']}"),
-            ("Bias", "yes" if d["bias"] else "no (BatchNorm follows)"),
-        ]
-    else:
-        rows += [(k.replace("_", " ").capitalize(), str(v)) for k, v in d.items()]
+    aux = node.find("AuxLogits") if not node.path else None
+    if aux is not None:
+        rows[-1] = (
+            "Mult-adds per image",
+            f"{format_mult_adds(node.mult_adds)} in training, with the auxiliary head; "
+            f"{format_mult_adds(node.mult_adds - aux.mult_adds)} at inference, without it",
+        )
+    rows += _detail_rows(node)
     body = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(v)}</td></tr>" for k, v in rows)
-    out = f"<h3>{e(node.name)}</h3><table cellspacing='4'>{body}</table>"
+    title = "The whole network" if not node.path else node.name
+    out = f"<h3>{e(title)}</h3><table cellspacing='4'>{body}</table>"
     if factorizations:
         out += "<h4>Factorization</h4>"
         for f in factorizations:

@@ -32,7 +32,9 @@ def test_feature_maps_have_the_layers_shape(window, qtbot, sample_images):
     from model import summarize
 
     explorer = window.explorer_tab
+    window.resize(1280, 800)  # the width the tiles were once cut off at
     window.tabs.setCurrentWidget(explorer)
+    explorer.side_tabs.setCurrentWidget(explorer.features)
     qtbot.waitUntil(lambda: explorer.summary is not None, timeout=60_000)
     explorer.set_image(str(sample_images[0]))
     root = explorer.proxy.index(0, 0, QModelIndex())
@@ -49,6 +51,10 @@ def test_feature_maps_have_the_layers_shape(window, qtbot, sample_images):
     assert maps.shape == expected and maps.input_size == size
     assert len(maps.channels) == 16
     assert maps.channels[0].mean >= maps.channels[-1].mean
+    qtbot.wait(50)  # the grid lays its tiles out
+    grid = explorer.features
+    assert grid.horizontalScrollBar().maximum() == 0  # every column in view
+    assert grid.header.width() <= grid.viewport().width()
 
 
 def test_variant_comparison_dialog(window, qtbot):
@@ -82,3 +88,38 @@ def test_export_dialog_checks_the_file(window, qtbot, tmp_path, sample_images):
     assert {p.rsplit(".", 1)[-1] for p, _ in dialog.checks} == {"onnx", "pt"}
     assert all(check.ok for _, check in dialog.checks)
     assert "matches PyTorch" in dialog.result.toPlainText()
+
+
+def _feature_maps(count=16, layer="Mixed_6b.branch7x7dbl_3.conv"):
+    import numpy as np
+
+    from model.features import ChannelMap, FeatureMaps
+
+    rng = np.random.default_rng(0)
+    channels = tuple(
+        ChannelMap(i, 1.0 - i / count, 2.0, 0.5, rng.random((17, 17), dtype=np.float32))
+        for i in range(count)
+    )
+    return FeatureMaps(layer=layer, input_size=299, shape=(768, 17, 17), channels=channels)
+
+
+def test_feature_grid_reflows_to_the_width(qtbot):
+    from inception_gui.insight import FeatureGrid
+
+    grid = FeatureGrid()
+    qtbot.addWidget(grid)
+    grid.show_maps(_feature_maps())
+    one_line = grid.header.fontMetrics().height()
+    for tiles in (2, 3, 5):
+        grid.resize(tiles * (grid.tile_width + 12) + 40, 500)
+        grid.show()
+        qtbot.waitUntil(lambda t=tiles: grid.columns == t, timeout=2_000)
+        qtbot.wait(20)  # the scroll area lays its widget out
+        assert grid.horizontalScrollBar().maximum() == 0  # nothing cut off at the side
+        assert grid.header.width() <= grid.viewport().width()  # the heading wraps instead
+        assert [grid.tile_position(i) for i in range(tiles + 1)] == [
+            *((0, c) for c in range(tiles)),
+            (1, 0),
+        ]
+        if tiles == 2:
+            assert grid.header.height() >= 2 * one_line  # the whole heading, on several lines
