@@ -119,6 +119,17 @@ def test_pth_state_dict(tmp_path):
     assert torch.equal(net.fc.weight, state["fc.weight"])
 
 
+def test_half_precision_pth_loads_as_float32(tmp_path):
+    torch.manual_seed(5)
+    state = build_network("v3", num_classes=4, aux_logits=False).state_dict()
+    path = tmp_path / "half.pth"
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, path)
+    net, _ = load_network(path)
+    assert {p.dtype for p in net.parameters()} == {torch.float32}
+    assert all(not p.is_meta for p in net.parameters()) and net.fc.weight.requires_grad
+    assert torch.allclose(net.fc.weight, state["fc.weight"], atol=1e-3)
+
+
 def test_pth_with_1000_classes_gets_imagenet_labels(tmp_path, v3_state):
     path = tmp_path / "tv.pth"
     torch.save(v3_state, path)
