@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -26,6 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inception_gui.explorer_details import (
+    DETAILS_PLACEHOLDER,
+    SEARCH_HELP,
+    factorization_job,
+    feature_maps_note,
+    model_label_html,
+    node_html,
+    totals_html,
+)
 from inception_gui.insight import FeatureGrid, feature_job
 from inception_gui.layer_tree_model import (
     COLUMNS,
@@ -33,8 +41,6 @@ from inception_gui.layer_tree_model import (
     LayerFilterProxyModel,
     LayerTreeModel,
     display_text,
-    format_mult_adds,
-    format_shape,
 )
 from inception_gui.widgets import IMAGE_FILTER
 from inception_gui.workers import WorkerHub
@@ -43,24 +49,12 @@ __all__ = ["ExplorerTab"]
 
 
 _DEFAULT_CLASSES = 1000  # ImageNet's, until a model is loaded
-_SEARCH_HELP = (
-    "Names match anywhere: Mixed_6 finds Mixed_6a to Mixed_6e, branch7x7 every 7x7 branch.\n"
-    "Types match from their start: Conv2d finds the plain convolutions (not the BasicConv2d\n"
-    "blocks around them), Inception every Inception block, MaxPool the max pools.\n"
-    "Case is ignored; rows that only lead to a match are greyed."
-)
 
 
 def _summary_job(variant: str, input_size: int, num_classes: int = _DEFAULT_CLASSES):
     from model import summarize
 
     return summarize(variant, input_size, num_classes=num_classes)
-
-
-def _factorization_job(node) -> list:
-    from model.factorization import factorizations
-
-    return factorizations(node)
 
 
 class ExplorerTab(QWidget):
@@ -109,7 +103,7 @@ class ExplorerTab(QWidget):
         self.size_spin.setToolTip("Side of the square input image (at least 75 px)")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by name (Mixed_6) or type (InceptionC, Conv2d)")
-        self.search.setToolTip(_SEARCH_HELP)
+        self.search.setToolTip(SEARCH_HELP)
         self.search.setClearButtonEnabled(True)
         self.image_button = QPushButton("Image…")
         self.image_button.setToolTip(
@@ -172,10 +166,7 @@ class ExplorerTab(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([780, 380])
-        self.details.setHtml(
-            "<p style='color:gray'>Select a layer to see its kernel, stride, channels and, "
-            "for the Inception blocks, the factorization they use and what it saves.</p>"
-        )
+        self.details.setHtml(DETAILS_PLACEHOLDER)
         self.totals = QLabel("Computing the layer summary…")
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -250,35 +241,9 @@ class ExplorerTab(QWidget):
         else:
             self._update_model_label()
 
-    def _follows_loaded(self) -> bool:
-        state = self._loaded
-        return state is not None and (
-            self.variant_combo.currentData(),
-            self.size_spin.value(),
-        ) == (state.variant, state.input_size)
-
     def _update_model_label(self) -> None:
-        state = self._loaded
-        e = html.escape
-        if state is None:
-            self.model_label.setText(
-                f"<span style='color:gray'>No model loaded yet: the layout with "
-                f"{self._num_classes:,} classes.</span>"
-            )
-            return
-        described = (
-            f"<b>{e(state.display_name)}</b> · {e(state.variant)} · "
-            f"{len(state.class_names):,} classes · {state.input_size} px"
-        )
-        if self._follows_loaded():
-            self.model_label.setText(f"Loaded model: {described}")
-            return
-        self.model_label.setText(
-            f"Loaded model: {described}. Shown here: <b>{e(self.variant_combo.currentData())}"
-            f"</b> at <b>{self.size_spin.value()} px</b> with {self._num_classes:,} classes "
-            "(feature maps still come from the loaded model) · "
-            "<a href='loaded'>back to the loaded model</a>"
-        )
+        variant, size = self.variant_combo.currentData(), self.size_spin.value()
+        self.model_label.setText(model_label_html(self._loaded, variant, size, self._num_classes))
 
     def _on_model_label_link_activated(self, _link: str) -> None:
         self.show_loaded_model()
@@ -293,17 +258,7 @@ class ExplorerTab(QWidget):
         self.tree_model.set_root(summary.root, label=f"{summary.variant} network")
         self._fit_columns(summary.root)
         self._expand_for_search()
-        fc = summary.root.find("fc")
-        classes = fc.details.get("out_features") if fc is not None else None
-        self.totals.setText(
-            f"<b>{summary.variant}</b> at {summary.input_size} px"
-            + (f", {classes:,} classes" if classes else "")
-            + f" — total parameters <b>{summary.total_params:,}</b> "
-            f"(trainable {summary.trainable_params:,}) — mult-adds per image: "
-            f"<b>{format_mult_adds(summary.mult_adds)}</b> in training, with the auxiliary "
-            f"head (the top row); <b>{format_mult_adds(summary.inference_mult_adds)}</b> "
-            "at inference, without it"
-        )
+        self.totals.setText(totals_html(summary))
         self._update_model_label()
         self.summary_ready.emit(summary)
 
@@ -341,12 +296,12 @@ class ExplorerTab(QWidget):
         node = self.proxy.data(current.siblingAtColumn(0), NODE_ROLE) if current.isValid() else None
         if node is None:
             return
-        self.details.setHtml(_node_html(node, []))
+        self.details.setHtml(node_html(node, []))
         self._request_features(node)
         if node.type.startswith("Inception") and node.type != "InceptionAux":
             self._hub.start(
                 "Measuring the factorization",
-                _factorization_job,
+                factorization_job,
                 node,
                 on_return=lambda found, n=node: self._on_factorizations(n, found),
             )
@@ -361,32 +316,16 @@ class ExplorerTab(QWidget):
             self._request_features(node)
 
     def _on_image_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Image for feature maps",
-            "",
-            IMAGE_FILTER,
-        )
+        path, _ = QFileDialog.getOpenFileName(self, "Image for feature maps", "", IMAGE_FILTER)
         if path:
             self.set_image(path)
             self.side_tabs.setCurrentWidget(self.features)
 
     def _request_features(self, node) -> None:
         classifier = self._session.classifier() if self._session is not None else None
-        if self._image is None or classifier is None:
-            self.features.show_message(
-                "Choose an image (Image… or select one in the Classify tab), then select a layer "
-                "to see its most active channels."
-            )
-            return
-        if not node.path or node.output_shape is None or len(node.output_shape) != 4:
-            self.features.show_message(f"{node.name} has no spatial output to show.")
-            return
-        if self._summary is not None and self._summary.variant != classifier.info.variant.value:
-            self.features.show_message(
-                f"The loaded model is the '{classifier.info.variant.value}' variant; switch the "
-                "Explorer to it to see its feature maps."
-            )
+        note = feature_maps_note(node, self._image, classifier, self._summary)
+        if note is not None:
+            self.features.show_message(note)
             return
         self.features.show_message(f"Computing the feature maps of {node.path}…")
         self._hub.start(
@@ -425,7 +364,7 @@ class ExplorerTab(QWidget):
     def _on_factorizations(self, node, found: list) -> None:
         current = self.proxy.data(self.tree.currentIndex().siblingAtColumn(0), NODE_ROLE)
         if current is node:
-            self.details.setHtml(_node_html(node, found))
+            self.details.setHtml(node_html(node, found))
 
     def _on_copy_clicked(self) -> None:
         QApplication.clipboard().setText(self.tree_model.to_csv())
@@ -453,76 +392,3 @@ class ExplorerTab(QWidget):
 def _model_key(state) -> tuple:
     # What identifies a model for the Explorer; a device or precision change keeps it.
     return (state.weights, state.display_name, state.variant, state.class_names, state.input_size)
-
-
-def _conv_rows(d: dict) -> list[tuple[str, str]]:
-    return [
-        ("Kernel", " x ".join(map(str, d["kernel_size"]))),
-        ("Stride", " x ".join(map(str, d["stride"]))),
-        (
-            "Padding",
-            " x ".join(map(str, d["padding"]))
-            if isinstance(d["padding"], list)
-            else str(d["padding"]),
-        ),
-        ("Channels", f"{d['in_channels']} → {d['out_channels']}"),
-        ("Bias", "yes" if d["bias"] else "no (BatchNorm follows)"),
-    ]
-
-
-def _detail_rows(node) -> list[tuple[str, str]]:
-    d = node.details
-    if "kernel_size" in d and "in_channels" in d:
-        return _conv_rows(d)
-    conv = next((c for c in node.children if c.type == "Conv2d"), None)
-    if conv is not None and node.type == "BasicConv2d":
-        # A convolution block: its conv's geometry, then the BatchNorm and ReLU it adds.
-        rows = _conv_rows(conv.details)
-        bn = next((c for c in node.children if c.type.startswith("BatchNorm")), None)
-        if bn is not None:
-            rows.append(
-                (
-                    "BatchNorm",
-                    f"{bn.details.get('num_features')} channels, "
-                    f"eps {bn.details.get('eps')}, then ReLU",
-                )
-            )
-        return rows
-    return [(k.replace("_", " ").capitalize(), str(v)) for k, v in d.items()]
-
-
-def _node_html(node, factorizations: list) -> str:
-    e = html.escape
-    rows = [
-        ("Path", node.path or "(the whole network)"),
-        ("Type", node.type),
-        ("Output shape", format_shape(node.output_shape)),
-        ("Own parameters", f"{node.params:,}"),
-        ("Total parameters", f"{node.total_params:,}"),
-        ("Trainable", f"{node.trainable_params:,}"),
-        ("Mult-adds per image", f"{node.mult_adds:,} ({format_mult_adds(node.mult_adds)})"),
-    ]
-    aux = node.find("AuxLogits") if not node.path else None
-    if aux is not None:
-        rows[-1] = (
-            "Mult-adds per image",
-            f"{format_mult_adds(node.mult_adds)} in training, with the auxiliary head; "
-            f"{format_mult_adds(node.mult_adds - aux.mult_adds)} at inference, without it",
-        )
-    rows += _detail_rows(node)
-    body = "".join(f"<tr><td><b>{e(k)}</b></td><td>{e(v)}</td></tr>" for k, v in rows)
-    title = "The whole network" if not node.path else node.name
-    out = f"<h3>{e(title)}</h3><table cellspacing='4'>{body}</table>"
-    if factorizations:
-        out += "<h4>Factorization</h4>"
-        for f in factorizations:
-            out += (
-                f"<p><b>{e(f.kind)}</b> — {e(f.description)}<br>"
-                f"layers: {e(', '.join(f.layers))}<br>"
-                f"weights {f.params:,} instead of {f.unfactored_params:,} "
-                f"(<b>{f.params_saved:.0%} fewer</b>); mult-adds "
-                f"{format_mult_adds(f.mult_adds)} instead of "
-                f"{format_mult_adds(f.unfactored_mult_adds)} "
-                f"(<b>{f.mult_adds_saved:.0%} fewer</b>)</p>"
-            )
-    return out
