@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -182,8 +183,22 @@ class MainWindow(QMainWindow):
             return
         self._save_settings()
         if self.hub.running:
-            self.show_status("Stopping background work…")
-        self.hub.shutdown()
+            training = self.train_tab.running
+            self.show_status(
+                "Stopping training after this batch; the last checkpoint stays…"
+                if training
+                else "Stopping background work…"
+            )
+            # The wait below blocks the event loop: paint the message and the busy
+            # cursor first, so that the window does not look hung.
+            self.status_label.repaint()
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                self.hub.shutdown()
+            finally:
+                QApplication.restoreOverrideCursor()
+        else:
+            self.hub.shutdown()
         event.accept()
 
     # Model state --------------------------------------------------------------------
