@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -33,6 +34,23 @@ class World:
     @property
     def is_main(self) -> bool:
         return self.rank == 0
+
+    def share(self, n: int, epoch: int, shuffle: bool, seed: int) -> list[int]:
+        """This process's share of ``range(n)`` for ``epoch``: the same order on every run.
+
+        One process takes all of it (shuffled by ``seed`` and ``epoch``); several
+        take the disjoint shards of torch's ``DistributedSampler``.
+        """
+        if self.distributed:
+            from torch.utils.data import DistributedSampler
+
+            sampler = DistributedSampler(range(n), self.size, self.rank, shuffle=shuffle, seed=seed)
+            sampler.set_epoch(epoch)
+            return list(sampler)
+        if not shuffle:
+            return list(range(n))
+        generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+        return torch.randperm(n, generator=generator).tolist()
 
     @property
     def distributed(self) -> bool:
@@ -116,6 +134,18 @@ def join_world(device: torch.device) -> World:
         dist.init_process_group(backend=backend)
         owns = True
     return World(dist.get_rank(), dist.get_world_size(), local_rank, owns)
+
+
+def write_digest(module: torch.nn.Module, rank: int) -> None:
+    """Write ``module``'s :func:`state_digest` to ``$INCEPTION_GUI_DIGEST_DIR/rank<N>.sha256``.
+
+    Nothing happens unless the variable is set: the multi-process test sets it
+    to check that every rank ends with the same weights.
+    """
+    folder = os.environ.get("INCEPTION_GUI_DIGEST_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"rank{rank}.sha256").write_text(state_digest(module) + "\n")
 
 
 def state_digest(module: torch.nn.Module) -> str:

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from model.train import TrainConfig
     from model.trainer import Trainer
 
-__all__ = ["RunFiles", "Start", "start_network", "validation_summary"]
+__all__ = ["RunFiles", "Start", "better_than", "start_network", "validation_summary"]
 
 STATE_VERSION = 1
 
@@ -115,6 +115,21 @@ def start_network(
             torch.nn.init.zeros_(head.weight)
             torch.nn.init.zeros_(head.bias)
     return net, Start(info.display_name, info.preprocess, info.transform_input)
+
+
+def better_than(record: dict[str, Any], best: dict[str, Any] | None) -> bool:
+    """Whether an epoch's ``record`` beats the ``best`` so far: validation accuracy, then loss.
+
+    Without validation images, the lower training loss wins.
+    """
+    if best is None:
+        return True
+    if record["val_accuracy"] is None:
+        return record["train_loss"] < best["train_loss"]
+    best_acc, best_loss = best["val_accuracy"], best["val_loss"]
+    return record["val_accuracy"] > best_acc or (
+        record["val_accuracy"] == best_acc and record["val_loss"] < best_loss
+    )
 
 
 def validation_summary(

@@ -8,7 +8,6 @@ its docstring explains what the cache saves and what it costs.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Iterator
 from functools import partial
@@ -17,10 +16,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader
 
 from model.data import DatasetReport, ImageListDataset, train_transform
-from model.distributed import World, state_digest
+from model.distributed import World, write_digest
 from model.evaluate import (
     Cached,
     HeadOnly,
@@ -45,7 +44,7 @@ from model.recipe import (
     step_options,
     training_precision,
 )
-from model.run_files import RunFiles, start_network, validation_summary
+from model.run_files import RunFiles, better_than, start_network, validation_summary
 from model.train import (
     BatchProgress,
     EpochEnd,
@@ -175,7 +174,7 @@ class Trainer:
             yield end
             if stopped:
                 break
-        self._write_digest()
+        write_digest(self.net, self.world.rank)
         yield self._done(done, last_epoch, cancelled, stopped)
 
     def _stop(self, control: TrainControl) -> bool:
@@ -190,17 +189,7 @@ class Trainer:
         return time.perf_counter() - self.paused_s
 
     def _indices(self, n: int, epoch: int, shuffle: bool) -> list[int]:
-        """This process's share of ``range(n)`` for ``epoch``: the same order on every run."""
-        if self.world.distributed:
-            sampler = DistributedSampler(
-                range(n), self.world.size, self.world.rank, shuffle=shuffle, seed=self.config.seed
-            )
-            sampler.set_epoch(epoch)
-            return list(sampler)
-        if not shuffle:
-            return list(range(n))
-        generator = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch)
-        return torch.randperm(n, generator=generator).tolist()
+        return self.world.share(n, epoch, shuffle, self.config.seed)
 
     def _loader(self, samples, transform, batches: list[list[int]]) -> DataLoader:
         return DataLoader(
@@ -363,7 +352,7 @@ class Trainer:
             "lr": lr,
         }
         self.history.append(record)
-        is_best = self._is_best(record)
+        is_best = better_than(record, self.best)
         if is_best:
             self.best = {**summary, "epoch": epoch, "train_loss": train[0]}
         watched = record["val_loss"] if record["val_loss"] is not None else record["train_loss"]
@@ -390,16 +379,6 @@ class Trainer:
         )
         return end, stopped
 
-    def _is_best(self, record: dict[str, Any]) -> bool:
-        if self.best is None:
-            return True
-        if record["val_accuracy"] is None:  # no validation images: the training loss decides
-            return record["train_loss"] < self.best["train_loss"]
-        best_acc, best_loss = self.best["val_accuracy"], self.best["val_loss"]
-        return record["val_accuracy"] > best_acc or (
-            record["val_accuracy"] == best_acc and record["val_loss"] < best_loss
-        )
-
     def _done(self, done: int, last_epoch: int, cancelled: bool, stopped: bool) -> TrainingDone:
         best = self.best or {}
         saved = last_epoch > 0 and (self.files.last.exists() or not self.world.is_main)
@@ -416,10 +395,3 @@ class Trainer:
             val_samples=tuple(tuple(s) for s in best.get("samples", ())),
             last_epoch=last_epoch,
         )
-
-    def _write_digest(self) -> None:
-        folder = os.environ.get("INCEPTION_GUI_DIGEST_DIR")
-        if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            digest = state_digest(self.net)
-            (Path(folder) / f"rank{self.world.rank}.sha256").write_text(digest + "\n")

@@ -41,3 +41,14 @@ def test_torchrun_two_processes_agree(tmp_path):
     net, info = load_network(out / "last.safetensors")
     assert info.class_names == ("dark", "light") and info.training["processes"] == 2
     assert net.AuxLogits is not None  # trained from all, with the auxiliary head
+
+
+def test_processes_take_disjoint_shards_that_cover_the_data():
+    from model.distributed import World
+
+    for epoch in (1, 2):
+        shards = [World(rank=r, size=3).share(12, epoch, True, seed=0) for r in range(3)]
+        assert sorted(i for shard in shards for i in shard) == list(range(12))  # each once
+    one = World().share(12, 1, True, seed=0)
+    assert sorted(one) == list(range(12)) and one != World().share(12, 2, True, seed=0)
+    assert World().share(5, 1, False, seed=0) == [0, 1, 2, 3, 4]
