@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -29,7 +31,15 @@ from PySide6.QtWidgets import (
 )
 
 from inception_gui.insight import CamControls, cam_job, layers_job, overlay_job
-from inception_gui.jobs import ClassifiedImage, JobStarted, classify_job, preview_job
+from inception_gui.jobs import (
+    THUMB_SIDE,
+    ClassifiedImage,
+    JobStarted,
+    Picture,
+    classify_job,
+    preview_job,
+    write_predictions_csv,
+)
 from inception_gui.results_model import SORT_ROLE, ResultsTableModel, picture_to_pixmap
 from inception_gui.session import ModelSession, ModelState
 from inception_gui.widgets import IMAGE_FILTER, PictureView, PredictionBars
@@ -38,16 +48,34 @@ from inception_gui.workers import CancelToken, WorkerHub
 __all__ = ["ClassifyTab"]
 
 
+def _unquote(text: str) -> str:
+    """``text`` without one pair of matching quotes around it, as file managers copy paths."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
 def paths_from_mime(mime: QMimeData) -> list[str]:
-    """Local files and folders named by a drop or paste (as URLs, or as lines of text)."""
+    """Local files and folders named by a drop or paste (as URLs, or as lines of text).
+
+    A line of text counts when it names something that exists, or is an absolute
+    path or a ``file://`` URL: a missing file is kept, so that its row says so,
+    while ordinary text is not taken for a file name. Quotes around a path go.
+    """
     paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
     if not paths and mime.hasText():
         for line in mime.text().splitlines():
-            line = line.strip().strip('"')
-            if line.startswith("file://"):
+            line = _unquote(line.strip())
+            is_url = line.startswith("file://")
+            if is_url:
                 line = QUrl(line).toLocalFile()
-            if line and Path(line).expanduser().exists():
-                paths.append(str(Path(line).expanduser()))
+            if not line:
+                continue
+            path = Path(line)
+            with contextlib.suppress(RuntimeError):  # "~nobody/...": no such home
+                path = path.expanduser()
+            if is_url or path.is_absolute() or path.exists():
+                paths.append(str(path))
     return paths
 
 
@@ -89,6 +117,11 @@ class ClassifyTab(QWidget):
         self._worker = None
         self._token: CancelToken | None = None
         self._pending: list = []
+        self._batch_total: int | None = None  # images in the running batch, once known
+        self._batch_done = 0  # of those, shown so far
+        self._batch_duplicates = 0  # files named twice in the running batch, skipped
+        self._cancelled = False  # the running batch was cancelled (not cleared)
+        self._ready_preview: tuple[str, Picture] | None = None  # a batch's first picture
         self._pasted: dict[str, object] = {}  # name -> PIL image, for the preview
         self._pasted_count = 0
         self._preview_source: str | None = None
@@ -127,18 +160,24 @@ class ClassifyTab(QWidget):
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # arrival order until a click
-        self.table.setWordWrap(False)
+        self.table.setWordWrap(True)  # a row is a thumbnail high: room for 3-4 lines of runners-up
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setDefaultSectionSize(78)
         self.table.verticalHeader().hide()
-        self.table.setIconSize(QSize(72, 72))
+        self.table.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))  # thumbnails come square
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 260)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # all drag to resize
+        header.setStretchLastSection(True)  # the runners-up take what is left
+        text = self.table.fontMetrics()
+        # Thumbnail plus about 14 characters of file name (the rest elides; the full
+        # path is in the caption), a longish ImageNet class name, "Confidence".
+        header.resizeSection(0, THUMB_SIDE + text.horizontalAdvance("x") * 16)
+        header.resizeSection(1, text.horizontalAdvance("great white shark") + 16)
+        header.resizeSection(2, text.horizontalAdvance("Confidence") + 24)
+        header.setMinimumSectionSize(THUMB_SIDE // 2)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
 
         self.picture = PictureView()
@@ -164,6 +203,7 @@ class ClassifyTab(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([3000, 2000])  # 3:2 from the start too, not the preview's size hint
 
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m images")
@@ -235,6 +275,8 @@ class ClassifyTab(QWidget):
             return
         self._token = CancelToken()
         self._first_new_row = self.results.rowCount()
+        self._batch_total, self._batch_done, self._batch_duplicates = None, 0, 0
+        self._cancelled = False
         self._set_running(True)
         self.progress.setRange(0, 0)
         self._worker = self._hub.start(
@@ -252,16 +294,22 @@ class ClassifyTab(QWidget):
     def cancel(self) -> None:
         """Stop classifying after the image in progress; results so far stay."""
         self._pending.clear()
-        self._hub.cancel(self._worker)
+        if self._worker is not None:
+            self._cancelled = True
+            self._hub.cancel(self._worker)
 
     def clear(self) -> None:
         self.cancel()
+        self._cancelled = False  # cleared, not cancelled: nothing to count
+        self._ready_preview = None
         self.results.clear()
         self._pasted.clear()
         self._show_item(None)
         self._update_summary()
 
     def _on_job_yielded(self, value) -> None:
+        if isinstance(value, JobStarted):  # the count matters even if cancelled: "N of M"
+            self._batch_total, self._batch_duplicates = value.total, value.duplicates
         if self._token is not None and self._token.is_set():
             return  # cancelled or cleared: the image that was in flight is dropped
         if isinstance(value, JobStarted):
@@ -271,7 +319,11 @@ class ClassifyTab(QWidget):
                 self.status.emit("No image files found there.")
             return
         item: ClassifiedImage = value
+        if item.preview is not None:  # kept aside: one picture, not one per row
+            self._ready_preview = (item.source, item.preview)
+            item = dataclasses.replace(item, preview=None)
         row = self.results.append(item)
+        self._batch_done += 1
         self.progress.setValue(self.progress.value() + 1)
         if row == self._first_new_row:
             self.table.selectRow(self.proxy.mapFromSource(self.results.index(row, 0)).row())
@@ -281,9 +333,35 @@ class ClassifyTab(QWidget):
         self._worker = None
         self._set_running(False)
         self._update_summary()
+        outcome = self._batch_outcome()
+        if outcome:
+            self.status.emit(outcome)
+            if self._cancelled:
+                summary = self.summary.text()
+                self.summary.setText(f"{summary} — {outcome}" if summary else outcome)
+        self._cancelled = False
         if self._pending:
             items, self._pending = self._pending, []
             self.classify(items)
+
+    def _batch_outcome(self) -> str:
+        """What the batch that just ended did, for the status bar ("" if nothing to say)."""
+        if not self._cancelled and self._token is not None and self._token.is_set():
+            return ""  # cleared (or closing): there is nothing left to count
+        done, total = self._batch_done, self._batch_total
+        images = f"image{'s' if total != 1 else ''}"
+        if self._cancelled and total is None:
+            text = "Cancelled before any image was classified"
+        elif self._cancelled and done < total:
+            text = f"Cancelled after {done} of {total} {images}"
+        elif total:
+            text = f"Classified {done} {images}"
+        else:
+            return ""
+        if self._batch_duplicates:
+            n = self._batch_duplicates
+            text += f"; skipped {n} duplicate{'s' if n != 1 else ''} (the same file named twice)"
+        return text
 
     def _set_running(self, running: bool) -> None:
         self.busy.emit(running)
@@ -333,6 +411,10 @@ class ClassifyTab(QWidget):
         self.image_selected.emit(self._pasted.get(item.source, item.source))
         if self.cam.enabled.isChecked():
             self._on_cam_changed()
+            return
+        ready = self._ready_preview
+        if ready is not None and ready[0] == item.source:  # decoded with the thumbnail
+            self.picture.set_picture(picture_to_pixmap(ready[1]))
             return
         source = self._pasted.get(item.source, item.source)
         self._hub.start(
@@ -420,12 +502,23 @@ class ClassifyTab(QWidget):
         start = str(Path(self.last_folder or Path.home()) / "predictions.csv")
         path, _ = QFileDialog.getSaveFileName(self, "Export predictions", start, "CSV (*.csv)")
         if path:
-            try:
-                self.results.export_csv(path, self.k)
-            except OSError as exc:  # a read-only folder, a full disk: say so, lose nothing
-                self.status.emit(f"Could not save {path}: {exc.strerror or exc}")
-                return
-            self.status.emit(f"Saved {self.results.rowCount()} rows to {path}")
+            self.export_csv(path)
+
+    def export_csv(self, path: str) -> None:
+        """Write the rows shown to ``path`` in the background.
+
+        A failure (a read-only folder, a full disk) goes to the hub's error relay,
+        like every other error: a message box that does not block, and the status bar.
+        """
+        self.status.emit(f"Saving {self.results.rowCount()} rows to {path}…")
+        self._hub.start(
+            "Exporting predictions",
+            write_predictions_csv,
+            path,
+            self.results.items(),  # a snapshot: a later Clear cannot change what is written
+            self.k,
+            on_return=lambda rows: self.status.emit(f"Saved {rows} rows to {path}"),
+        )
 
     def sample_sources(self, count: int = 4) -> list:
         """A few readable images shown here (paths or pasted pictures), for export checks."""

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPixmap
 
-from inception_gui.jobs import ClassifiedImage, Picture
+from inception_gui.jobs import THUMB_SIDE, ClassifiedImage, Picture, write_predictions_csv
 
-__all__ = ["SORT_ROLE", "ResultsTableModel", "picture_to_pixmap"]
+__all__ = ["SORT_ROLE", "ResultsTableModel", "picture_to_pixmap", "square_thumbnail"]
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # numbers for sorting: confidence as a float
-COLUMNS = ("Image", "Top-1", "Confidence", "Top-5")
+COLUMNS = ("Image", "Top-1", "Confidence", "Runners-up")
+COLUMN_TIPS = (
+    "The file, or the name of a pasted picture",
+    "The most likely class",
+    "The model's probability for the top-1 class",
+    "The next most likely classes after the top-1 (up to rank 5), with their probabilities",
+)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -27,8 +32,24 @@ def picture_to_pixmap(picture: Picture) -> QPixmap:
     return QPixmap.fromImage(image.copy())  # copy: the bytes object may go away
 
 
+def square_thumbnail(picture: Picture, side: int = THUMB_SIDE) -> QPixmap:
+    """``picture`` centred on a transparent ``side`` x ``side`` pixmap.
+
+    The view sizes a pixmap's decoration to the pixmap, so a narrow thumbnail
+    would pull its file name left; a square canvas keeps every name aligned.
+    """
+    canvas = QPixmap(side, side)
+    canvas.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(canvas)
+    painter.drawPixmap(
+        (side - picture.width) // 2, (side - picture.height) // 2, picture_to_pixmap(picture)
+    )
+    painter.end()
+    return canvas
+
+
 class ResultsTableModel(QAbstractTableModel):
-    """Rows of :class:`ClassifiedImage`; columns: image, top-1, confidence, top-5."""
+    """Rows of :class:`ClassifiedImage`; columns: image, top-1, confidence, runners-up."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -43,8 +64,12 @@ class ResultsTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMN_TIPS[section]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
@@ -95,7 +120,7 @@ class ResultsTableModel(QAbstractTableModel):
         row = len(self._rows)
         self.beginInsertRows(QModelIndex(), row, row)
         self._rows.append(item)
-        self._thumbs.append(picture_to_pixmap(item.thumbnail) if item.thumbnail else None)
+        self._thumbs.append(square_thumbnail(item.thumbnail) if item.thumbnail else None)
         self.endInsertRows()
         return row
 
@@ -115,20 +140,9 @@ class ResultsTableModel(QAbstractTableModel):
         return sum(1 for r in self._rows if r.error)
 
     def export_csv(self, path: str | os.PathLike[str], k: int = 5) -> None:
-        """Write every row (path, status, top-k labels and probabilities) atomically."""
-        from model.checkpoint import atomic_write  # torch is loaded once rows exist
+        """Write every row (path, status, top-k labels and probabilities) atomically.
 
-        def write(tmp: str) -> None:
-            with open(tmp, "w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f)
-                header = ["path", "error"]
-                for i in range(1, k + 1):
-                    header += [f"label_{i}", f"index_{i}", f"probability_{i}"]
-                writer.writerow(header)
-                for row in self._rows:
-                    cells = [row.source, row.error or ""]
-                    for label, index, prob in row.predictions[:k]:
-                        cells += [label, index, f"{prob:.6f}"]
-                    writer.writerow(cells)
-
-        atomic_write(path, write)
+        See :func:`inception_gui.jobs.write_predictions_csv`: as many rank columns
+        as the rows have predictions (at most ``k``), every row as wide as the header.
+        """
+        write_predictions_csv(path, self.items(), k)

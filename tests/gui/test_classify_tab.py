@@ -112,12 +112,129 @@ def test_paste_an_image_from_the_clipboard(window, qtbot):
     assert pasted.size == (121, 90) and pasted.convert("RGB").getpixel((120, 89)) == (200, 120, 30)
 
 
-def test_cancel_keeps_results_so_far(window, qtbot, sample_images):
+def copies(sample_images, folder, count):
+    """``count`` distinct image files (the same pixels under different names)."""
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for i in range(count):
+        src = sample_images[i % len(sample_images)]
+        paths.append(folder / f"copy{i:02d}{src.suffix}")
+        paths[-1].write_bytes(src.read_bytes())
+    return paths
+
+
+def test_cancel_keeps_results_so_far_and_says_how_far_it_got(
+    window, qtbot, sample_images, tmp_path
+):
     tab = window.classify_tab
-    drop(tab, sample_images * 8)
+    paths = copies(sample_images, tmp_path / "many", 40)
+    drop(tab, paths)
+    qtbot.waitUntil(lambda: tab.results.rowCount() >= 1, timeout=60_000)
     tab.cancel()
     qtbot.waitUntil(lambda: tab._worker is None, timeout=60_000)
-    assert tab.results.rowCount() < len(sample_images) * 8
+    done = tab.results.rowCount()
+    assert done < len(paths)
+    expected = f"Cancelled after {done} of {len(paths)} images"
+    assert expected in tab.summary.text()
+    assert expected in window.status_label.text()
+
+
+def test_export_csv_is_rectangular_when_the_model_has_fewer_classes_than_k(
+    window, qtbot, sample_images, tmp_path
+):
+    tab = window.classify_tab
+    bad = tmp_path / "corrupt.jpg"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    drop(tab, [*sample_images, bad])
+    wait_idle(qtbot, tab, len(sample_images) + 1)
+    out = tmp_path / "preds.csv"
+    tab.results.export_csv(out, k=5)  # three classes: three ranks, not five
+    with open(out, newline="") as f:
+        header, *rows = list(csv.reader(f))
+    assert header[-3:] == ["label_3", "index_3", "probability_3"]
+    assert len(rows) == len(sample_images) + 1
+    assert all(len(row) == len(header) for row in rows)
+    error_row = next(row for row in rows if row[0] == str(bad))
+    assert error_row[1] and error_row[2:] == [""] * (len(header) - 2)
+
+
+def test_failed_export_is_reported_through_the_error_relay(
+    window, qtbot, sample_images, tmp_path, monkeypatch
+):
+    from inception_gui import classify_tab
+
+    tab = window.classify_tab
+    drop(tab, sample_images[:1])
+    wait_idle(qtbot, tab, 1)
+    not_a_folder = tmp_path / "plain-file"
+    not_a_folder.write_text("")
+    target = str(not_a_folder / "preds.csv")  # its "folder" is a file: cannot be written
+    monkeypatch.setattr(
+        classify_tab.QFileDialog, "getSaveFileName", lambda *a, **k: (target, "CSV (*.csv)")
+    )
+    with qtbot.waitSignal(window.hub.error, timeout=10_000) as blocker:
+        tab.export_button.click()
+    title, message = blocker.args
+    assert "Export" in title and target in message
+    assert window.last_error == (title, message)  # shown in the app's message box
+    assert target in window.status_label.text()
+
+
+def test_runners_up_column_is_titled_honestly_and_readable_at_1280_px(window, qtbot):
+    from PySide6.QtCore import QRect, QSize
+
+    from inception_gui.jobs import ClassifiedImage, Picture
+
+    tab = window.classify_tab
+    window.resize(1280, 800)
+    preds = (
+        ("tench", 0, 0.62),
+        ("goldfish", 1, 0.2),
+        ("great white shark", 2, 0.1),
+        ("tiger shark", 3, 0.05),
+        ("hammerhead", 4, 0.02),
+    )
+    for w, h in [(72, 54), (72, 18), (24, 72)]:  # landscape, panorama, portrait
+        thumb = Picture(w, h, bytes(3 * w * h))
+        tab.results.append(ClassifiedImage(f"/pictures/{w}x{h}.jpg", preds, None, thumb))
+    qtbot.waitUntil(lambda: tab.table.viewport().width() > 600)
+    model = tab.proxy
+    title = model.headerData(3, Qt.Orientation.Horizontal)
+    tip = model.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert title == "Runners-up" and "after the top-1" in tip
+    # Every thumbnail takes the same room, so the file names line up.
+    sizes = {model.index(r, 0).data(Qt.ItemDataRole.DecorationRole).size() for r in range(3)}
+    assert sizes == {QSize(72, 72)}
+    # The four runners-up fit their cell (wrapped within the row's height, not elided).
+    rect = tab.table.visualRect(model.index(0, 3))
+    text = model.index(0, 3).data()
+    assert "hammerhead (2%)" in text
+    needed = tab.table.fontMetrics().boundingRect(
+        QRect(0, 0, rect.width() - 8, 10_000), Qt.TextFlag.TextWordWrap, text
+    )
+    assert needed.height() <= rect.height()
+
+
+def test_first_result_is_previewed_without_decoding_it_again(
+    window, qtbot, sample_images, monkeypatch
+):
+    from inception_gui import classify_tab
+
+    decodes = []
+    real_preview_job = classify_tab.preview_job
+
+    def counting_preview_job(source, *args):
+        decodes.append(source)
+        return real_preview_job(source, *args)
+
+    monkeypatch.setattr(classify_tab, "preview_job", counting_preview_job)
+    tab = window.classify_tab
+    drop(tab, sample_images)
+    wait_idle(qtbot, tab, len(sample_images))
+    qtbot.waitUntil(tab.picture.has_picture, timeout=10_000)
+    assert decodes == []  # the first row's picture came with its thumbnail
+    tab.table.selectRow(1)  # any other row is decoded when it is selected
+    qtbot.waitUntil(lambda: len(decodes) == 1, timeout=10_000)
 
 
 def test_paste_file_paths_as_text(window, qtbot, sample_images):
@@ -126,3 +243,26 @@ def test_paste_file_paths_as_text(window, qtbot, sample_images):
     tab.paste()
     wait_idle(qtbot, tab, 2)
     assert {tab.results.item(r).source for r in range(2)} == {str(p) for p in sample_images[:2]}
+
+
+def test_paste_quoted_and_missing_paths(window, qtbot, sample_images, tmp_path):
+    tab = window.classify_tab
+    spaced = tmp_path / "with space.jpg"
+    spaced.write_bytes(sample_images[0].read_bytes())
+    missing = tmp_path / "gone.jpg"
+    QApplication.clipboard().setText(f"'{spaced}'\n\"{missing}\"\nnot a path, just words")
+    tab.paste()
+    wait_idle(qtbot, tab, 2)
+    rows = {tab.results.item(r).source: tab.results.item(r) for r in range(2)}
+    assert rows[str(spaced)].predictions and not rows[str(spaced)].error
+    assert rows[str(missing)].error == "no such file"
+
+
+def test_a_file_named_twice_in_a_drop_is_classified_once(window, qtbot, sample_images, tmp_path):
+    folder = tmp_path / "album"
+    paths = copies(sample_images, folder, 3)
+    tab = window.classify_tab
+    drop(tab, [folder, paths[1]])  # the folder and a file inside it
+    wait_idle(qtbot, tab, 3)
+    assert sorted(tab.results.item(r).source for r in range(3)) == sorted(map(str, paths))
+    assert "skipped 1 duplicate" in window.status_label.text()
