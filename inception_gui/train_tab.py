@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from inception_gui.charts import ConfusionMatrixView, CurvePlot
-from inception_gui.classify_tab import paths_from_mime
+from inception_gui.mime import paths_from_mime
 from inception_gui.train_form import TrainSettings
 from inception_gui.workers import CancelToken, WorkerHub
 

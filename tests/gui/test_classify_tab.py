@@ -218,16 +218,16 @@ def test_runners_up_column_is_titled_honestly_and_readable_at_1280_px(window, qt
 def test_first_result_is_previewed_without_decoding_it_again(
     window, qtbot, sample_images, monkeypatch
 ):
-    from inception_gui import classify_tab
+    from inception_gui import preview_panel
 
     decodes = []
-    real_preview_job = classify_tab.preview_job
+    real_preview_job = preview_panel.preview_job
 
     def counting_preview_job(source, *args):
         decodes.append(source)
         return real_preview_job(source, *args)
 
-    monkeypatch.setattr(classify_tab, "preview_job", counting_preview_job)
+    monkeypatch.setattr(preview_panel, "preview_job", counting_preview_job)
     tab = window.classify_tab
     drop(tab, sample_images)
     wait_idle(qtbot, tab, len(sample_images))
