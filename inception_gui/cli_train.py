@@ -160,6 +160,8 @@ class _TrainPrinter:
     def _on_BatchProgress(self, e) -> None:
         import time
 
+        from model.train import format_duration
+
         now = time.monotonic()
         if now - self._shown_at < 0.1 and e.batch != e.batches:
             return  # a redraw ten times a second is plenty for a person
@@ -167,7 +169,7 @@ class _TrainPrinter:
         stats = "" if e.phase == "caching" else f"  loss {e.loss:.4f}  acc {e.accuracy:6.1%}"
         line = (
             f"epoch {e.epoch}/{e.epochs} {e.phase:<7} {e.batch:>5}/{e.batches}"
-            f"{stats}  {e.images_per_s:7.1f} img/s  ETA {_duration(e.eta_s)}"
+            f"{stats}  {e.images_per_s:7.1f} img/s  ETA {format_duration(e.eta_s)}"
         )
         print(f"\r{line:<96}", end="", file=sys.stderr, flush=True)
         self._line_open = True
@@ -196,12 +198,6 @@ def _event_dict(event) -> dict:
     if type(event).__name__ == "DatasetChecked":
         return {"event": "DatasetChecked", **event.report.summary()}
     return {"event": type(event).__name__, **asdict(event)}
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def _add_train_parser(sub) -> None:

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inception_gui.charts import ConfusionMatrixView, CurvePlot
 from inception_gui.mime import paths_from_mime
 from inception_gui.train_form import TrainSettings
+from inception_gui.train_results import TrainResults, duration, report_html
 from inception_gui.workers import CancelToken, WorkerHub
 
 __all__ = ["TrainTab"]
@@ -58,11 +58,6 @@ class _ControlToken(CancelToken):
     def set(self) -> None:
         super().set()
         self._control.cancel()
-
-
-def _fmt_eta(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 class TrainTab(QWidget):
@@ -147,9 +142,7 @@ class TrainTab(QWidget):
         self.progress_label = QLabel()
         # Long messages (an error with a path, say) wrap instead of widening the window.
         self.progress_label.setWordWrap(True)
-        self.progress_label.setSizePolicy(
-            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
-        )
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -161,23 +154,13 @@ class TrainTab(QWidget):
         lv.addWidget(self.progress)
         lv.addWidget(self.progress_label)
 
-        self.loss_plot = CurvePlot("Loss", log_y=True)
-        self.acc_plot = CurvePlot("Accuracy", y_range=(0.0, 1.0))
-        self.confusion = ConfusionMatrixView()
-        self.confusion.setToolTip("Click a cell to see its validation images, worst first")
-        self.confusion.cell_clicked.connect(self._on_confusion_cell_clicked)
-        self.per_class = QLabel()
-        self.per_class.setWordWrap(True)
-        right = QWidget()
-        rv = QVBoxLayout(right)
-        rv.addWidget(self.loss_plot, 1)
-        rv.addWidget(self.acc_plot, 1)
-        rv.addWidget(QLabel("Confusion matrix (validation)"))
-        rv.addWidget(self.confusion, 1)
-        rv.addWidget(self.per_class)
+        self.results = TrainResults()
+        self.results.cell_clicked.connect(self._on_confusion_cell_clicked)
+        # The parts tests and the screenshot script look at.
+        self.loss_plot, self.confusion = self.results.loss_plot, self.results.confusion
         splitter = QSplitter()
         splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(self.results)
         splitter.setSizes([520, 600])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
@@ -245,7 +228,7 @@ class TrainTab(QWidget):
 
     def _on_report_ready(self, report) -> None:
         self._report = report
-        self.report_view.setHtml(_report_html(report))
+        self.report_view.setHtml(report_html(report))
         self.start_button.setEnabled(report.ok and self._worker is None)
 
     # Training ------------------------------------------------------------------------
@@ -280,10 +263,7 @@ class TrainTab(QWidget):
             return
         self._control = TrainControl()
         self._done = None
-        self.loss_plot.clear()
-        self.acc_plot.clear()
-        self.confusion.set_matrix((), ())
-        self.per_class.clear()
+        self.results.clear()
         self._started_at = time.monotonic()
         self._set_running(True)
         self.progress_label.setText("Starting…")
@@ -345,15 +325,11 @@ class TrainTab(QWidget):
         self.progress_label.setText(
             f"{what} — epoch {e.epoch}/{e.epochs}, batch {e.batch}/{e.batches} · "
             f"loss {e.loss:.3f} · accuracy {e.accuracy:.1%} · {e.images_per_s:.1f} images/s · "
-            f"ETA {_fmt_eta(e.eta_s)}"
+            f"ETA {duration(e.eta_s)}"
         )
 
     def _on_epoch(self, e) -> None:
-        self.loss_plot.add_point("train", e.epoch, e.train_loss)
-        self.acc_plot.add_point("train", e.epoch, e.train_accuracy)
-        if e.val_loss is not None:
-            self.loss_plot.add_point("validation", e.epoch, e.val_loss)
-            self.acc_plot.add_point("validation", e.epoch, e.val_accuracy)
+        self.results.add_epoch(e)
         best = " (best so far)" if e.is_best else ""
         if e.val_accuracy is None:
             score = f"training loss {e.train_loss:.3f} (no validation images)"
@@ -365,11 +341,7 @@ class TrainTab(QWidget):
 
     def _on_done(self, done) -> None:
         self._done = done
-        self.confusion.set_matrix(done.class_names, done.confusion_matrix)
-        self.per_class.setText(
-            "Per-class accuracy: "
-            + ", ".join(f"{n} {a:.0%}" for n, a in zip(done.class_names, done.per_class_accuracy))
-        )
+        self.results.show_done(done)
         how = "stopped" if done.cancelled else ("stopped early" if done.stopped_early else "done")
         if done.best_checkpoint:
             kept = f"Best: {done.best_checkpoint}"
@@ -379,7 +351,7 @@ class TrainTab(QWidget):
             self.progress.setValue(self.progress.maximum())
         self.progress_label.setText(
             f"Training {how} after {done.epochs_run} epoch(s) in "
-            f"{_fmt_eta(time.monotonic() - self._started_at)}. {kept}"
+            f"{duration(time.monotonic() - self._started_at)}. {kept}"
         )
         self.finished.emit(done)
 
@@ -398,14 +370,8 @@ class TrainTab(QWidget):
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.use_button.setEnabled(not running and self._best_checkpoint() is not None)
-        for w in (
-            self.folder_edit,
-            self.browse_button,
-            self.val_edit,
-            self.val_fraction,
-            self.out_edit,
-            self.settings,
-        ):
+        inputs = (self.folder_edit, self.browse_button, self.val_edit, self.out_edit)
+        for w in (*inputs, self.settings):
             w.setEnabled(not running)
         # A validation folder replaces the held-out share.
         self.val_fraction.setEnabled(not running and not self.val_edit.text().strip())
@@ -431,36 +397,3 @@ class TrainTab(QWidget):
         path = self._best_checkpoint()
         if path:
             self.use_model.emit(path)
-
-
-def _report_html(report) -> str:
-    import html
-
-    e = html.escape
-    parts = []
-    for err in report.errors:
-        parts.append(f"<p style='color:#b00020'><b>Cannot train:</b> {e(err)}</p>")
-    if report.class_names and report.train_counts:  # counted only once the classes are usable
-        rows = "".join(
-            f"<tr><td>{e(n)}</td><td align='right'>{report.train_counts.get(n, 0)}</td>"
-            f"<td align='right'>{report.val_counts.get(n, 0)}</td></tr>"
-            for n in report.class_names
-        )
-        parts.append(
-            "<table cellspacing='6'><tr><th align='left'>class</th><th>train</th>"
-            f"<th>validation</th></tr>{rows}</table>"
-        )
-    for warning in report.warnings:
-        parts.append(f"<p style='color:#8a6100'>⚠ {e(warning)}</p>")
-    if report.unreadable:
-        listed = "".join(f"<li>{e(p)}: {e(r)}</li>" for p, r in report.unreadable[:50])
-        more = (
-            f"<li>… and {len(report.unreadable) - 50} more</li>"
-            if len(report.unreadable) > 50
-            else ""
-        )
-        parts.append(
-            f"<p>{len(report.unreadable)} file(s) cannot be read and will be left out "
-            f"(nothing is moved or deleted):</p><ul>{listed}{more}</ul>"
-        )
-    return "".join(parts)

@@ -139,6 +139,13 @@ class TrainConfig:
             raise ValueError("num_workers must be 0 or more")
 
 
+def format_duration(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on: how the app and the CLI show times and ETAs."""
+    seconds = int(max(seconds, 0))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
 # The fields a resumed run takes from the saved run rather than from its config.
 RECIPE_FIELDS = tuple(
     f.name
