@@ -90,9 +90,16 @@ class CamControls(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.enabled = QCheckBox("Show why (Grad-CAM)")
-        self.enabled.setToolTip("Highlight the parts of the photo that drive the chosen class")
+        self.enabled = QCheckBox("Show why")
+        self.enabled.setToolTip(
+            "Grad-CAM: highlight the parts of the photo that drive the chosen class"
+        )
         self.class_combo = QComboBox()
+        # Room for a label and its share ("tomato (31%)") before the layer's combo.
+        self.class_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.class_combo.setMinimumContentsLength(12)
         self.layer_combo = QComboBox()
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.layer_combo.setToolTip("The layer whose activations are weighted; Mixed_7c by default")

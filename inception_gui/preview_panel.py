@@ -181,7 +181,9 @@ class PreviewPanel(QWidget):
         if 0 < max(cam.grid) <= 2:
             h, w = cam.grid
             note = f" — {cam.layer} is only {h} x {w} at this input size; pick an earlier layer"
-        self.status.emit(f"Grad-CAM for '{cam.label}' ({cam.probability:.1%}) at {cam.layer}{note}")
+        # No probability here: the map comes from the fp32 reference network, whose
+        # share can differ by a few points from the bars' (the fast path's precision).
+        self.status.emit(f"Grad-CAM for '{cam.label}' at {cam.layer}{note}")
         self._on_cam_opacity_changed(self.cam.opacity_value)
 
     def _on_cam_opacity_changed(self, opacity: float) -> None:

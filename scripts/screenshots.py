@@ -131,12 +131,12 @@ def main() -> int:
     explorer = window.explorer_tab
     window.tabs.setCurrentWidget(explorer)
     wait(lambda: explorer.summary is not None)
-    explorer.search.setText("Mixed_6b")
     root = explorer.proxy.index(0, 0)
     for row in range(explorer.proxy.rowCount(root)):
         index = explorer.proxy.index(row, 0, root)
-        if index.data() == "Mixed_6b":
+        if index.data() == "Mixed_6b":  # the whole network, with one block opened
             explorer.tree.setCurrentIndex(index)
+            explorer.tree.expand(index)
     wait(lambda: "fewer" in explorer.details.toPlainText(), 20)
     window.grab().save(str(out / "explorer.png"))
     window.close()
