@@ -129,13 +129,15 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         Not a safetensors file, or metadata that does not parse.
     """
     from safetensors import SafetensorError
-    from safetensors.torch import load_file, safe_open
+    from safetensors.torch import load, safe_open
 
     path = str(path)
     try:
         with safe_open(path, framework="pt") as handle:
             meta = handle.metadata() or {}
-        state = load_file(path)
+        # Read into memory, not mapped: a network that takes these tensors must not
+        # hold the file open (Windows could not replace it; a rewrite would change it).
+        state = load(Path(path).read_bytes())
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(path, f"is not a readable safetensors file ({exc})") from None
     if METADATA_KEY not in meta:
