@@ -24,40 +24,11 @@ from PySide6.QtWidgets import (
 
 from inception_gui.mime import paths_from_mime
 from inception_gui.train_form import TrainSettings
+from inception_gui.train_jobs import ControlToken, check_job, holds_run, imagenet_on_disk, train_job
 from inception_gui.train_results import TrainResults, duration, report_html
-from inception_gui.workers import CancelToken, WorkerHub
+from inception_gui.workers import WorkerHub
 
 __all__ = ["TrainTab"]
-
-
-def _imagenet_on_disk() -> bool:
-    from model.weights import imagenet_cache_path
-
-    return imagenet_cache_path().is_file()
-
-
-def _check_job(folder: str, val_dir: str | None, val_fraction: float):
-    from model.data import check_dataset
-
-    return check_dataset(folder, val_dir=val_dir, val_fraction=val_fraction)
-
-
-def _train_job(config, control, report):
-    from model.train import train
-
-    yield from train(config, control, report)  # the report is re-checked if it does not fit
-
-
-class _ControlToken(CancelToken):
-    """Lets the worker hub's shutdown cancel training through its TrainControl."""
-
-    def __init__(self, control) -> None:
-        super().__init__()
-        self._control = control
-
-    def set(self) -> None:
-        super().set()
-        self._control.cancel()
 
 
 class TrainTab(QWidget):
@@ -101,7 +72,9 @@ class TrainTab(QWidget):
         self.val_edit = QLineEdit()
         self.val_edit.setPlaceholderText("Optional: a separate validation folder")
         self.val_edit.editingFinished.connect(self.check_folder)
-        self.val_edit.textChanged.connect(lambda: self._set_running(self.running))
+        self.val_edit.textChanged.connect(
+            lambda text: self.val_fraction.setEnabled(not self.running and not text.strip())
+        )
         self.val_fraction = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.5, singleStep=0.05)
         self.val_fraction.setValue(0.2)
         self.val_fraction.setPrefix("or hold out ")
@@ -194,11 +167,15 @@ class TrainTab(QWidget):
         current = self.out_edit.text().strip()
         if current and current != self._suggested_out:
             return
-        if Path(current).name.startswith(f"{Path(folder).name}-"):
-            return  # already named after this folder
+        if Path(current).name.startswith(f"{Path(folder).name}-") and not holds_run(current):
+            return  # already named after this folder, and still unused
         base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        self._suggested_out = str(Path(base) / "runs" / f"{Path(folder).name}-{stamp}")
+        stem = Path(base) / "runs" / f"{Path(folder).name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        candidate, n = stem, 1
+        while holds_run(str(candidate)):  # a run started within the same second
+            n += 1
+            candidate = stem.with_name(f"{stem.name}-{n}")
+        self._suggested_out = str(candidate)
         self.out_edit.setText(self._suggested_out)
 
     def check_folder(self) -> None:
@@ -211,7 +188,7 @@ class TrainTab(QWidget):
         asked = self._check_key()
         self._hub.start(
             "Checking the dataset",
-            _check_job,
+            check_job,
             folder,
             self.val_edit.text().strip() or None,
             self.val_fraction.value(),
@@ -255,7 +232,16 @@ class TrainTab(QWidget):
         except ValueError as exc:  # a setting the engine refuses: say which
             self._cannot_start(str(exc))
             return
-        if config.weights == "imagenet" and not _imagenet_on_disk():
+        if holds_run(config.out_dir):
+            if config.out_dir != self._suggested_out:  # the person's folder: never written over
+                self._cannot_start(
+                    f"'{config.out_dir}' already holds a training run; choose another folder "
+                    "to keep it"
+                )
+                return
+            self._suggest_out(config.data_dir)  # ours: a new one beside it
+            config = self.config()
+        if config.weights == "imagenet" and not imagenet_on_disk():
             self._cannot_start(
                 "the ImageNet weights are not downloaded yet: use Download ImageNet weights "
                 "in the bar at the top (104 MB), or start from Scratch or a weights file"
@@ -269,11 +255,11 @@ class TrainTab(QWidget):
         self.progress_label.setText("Starting…")
         self._worker = self._hub.start(
             "Training",
-            _train_job,
+            train_job,
             config,
             self._control,
             self._report,
-            token=_ControlToken(self._control),
+            token=ControlToken(self._control),
             on_yield=self._on_event,
             on_error=self._on_train_failed,
             on_finish=self._on_train_finished,

@@ -112,7 +112,7 @@ class TrainConfig:
             raise ValueError(f"input_size must be at least {MIN_INPUT_SIZE}, not {self.input_size}")
         for name, what in (("data_dir", "the training folder"), ("out_dir", "a run folder")):
             if not str(getattr(self, name)).strip():
-                raise ValueError(f"choose {what} ({name} is empty)")
+                raise ValueError(f"choose {what}: none was given")
         if self.weights == "none" and self.train_from == "head" and self.resume is None:
             raise ValueError(
                 "an untrained network's features are random, so training only its head "
@@ -336,6 +336,13 @@ def train(
 
     control = control or TrainControl()
     resume = load_resume_state(config.resume) if config.resume else None
+    out = Path(config.out_dir).expanduser()
+    if resume is None and any((out / name).exists() for name in (LAST, STATE)):
+        # A new run's first epoch is always its best: it would replace that run's files.
+        raise TrainingError(
+            f"'{out}' already holds a training run ({LAST}): choose another folder, "
+            "or resume that run"
+        )
     if resume is not None:
         config = _with_saved_recipe(config, resume)
     try:

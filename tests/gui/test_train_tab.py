@@ -1,5 +1,7 @@
 """The Train tab: check a folder, train to the end, use the model in the Classify tab."""
 
+from pathlib import Path
+
 import pytest
 from PIL import Image, ImageDraw
 
@@ -154,7 +156,7 @@ def test_start_refusals_are_said_and_leave_the_window_its_size(
     assert not tab.running and "Cannot start: choose a run folder" in tab.progress_label.text()
 
     tab.out_edit.setText(str(tmp_path / "run"))
-    monkeypatch.setattr(train_tab, "_imagenet_on_disk", lambda: False)
+    monkeypatch.setattr(train_tab, "imagenet_on_disk", lambda: False)
     tab.settings.start_from.setCurrentIndex(tab.settings.start_from.findData("imagenet"))
     with qtbot.waitSignal(tab.status) as said:
         tab.start()
@@ -188,3 +190,37 @@ def test_folder_typed_in_gets_its_own_run_folder_unless_one_was_chosen(window, q
     assert tab.out_edit.text() == str(tmp_path / "mine")  # the person's choice stays
     tab.val_edit.setText(str(tmp_path / "second"))
     assert not tab.val_fraction.isEnabled()  # a validation folder replaces the share
+
+
+def test_a_new_run_never_writes_over_a_finished_one(
+    window, qtbot, colour_folder, tmp_path, monkeypatch
+):
+    from PySide6.QtCore import QStandardPaths
+
+    import inception_gui.train_tab as train_tab
+
+    class AppData:  # run folders under tmp_path, not in the person's application data
+        StandardLocation = QStandardPaths.StandardLocation
+
+        @staticmethod
+        def writableLocation(_where):
+            return str(tmp_path / "appdata")
+
+    monkeypatch.setattr(train_tab, "QStandardPaths", AppData)
+    tab = window.train_tab
+    tab.folder_edit.setText(str(colour_folder))
+    tab.check_folder()
+    qtbot.waitUntil(lambda: tab.start_button.isEnabled(), timeout=30_000)
+    suggested = Path(tab.out_edit.text())
+    assert suggested.is_relative_to(tmp_path)
+    suggested.mkdir(parents=True)
+    (suggested / "last.safetensors").write_bytes(b"a finished run")  # as if trained into
+    tab.check_folder()  # the same folder again: a new run folder beside the old one
+    assert tab.out_edit.text() != str(suggested) and f"{colour_folder.name}-" in tab.out_edit.text()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "last.safetensors").write_bytes(b"the person's run")
+    tab.out_edit.setText(str(mine))
+    tab.start()  # the person's own folder: refused, never replaced
+    assert not tab.running and "already holds a training run" in tab.progress_label.text()
+    assert (mine / "last.safetensors").read_bytes() == b"the person's run"

@@ -515,6 +515,8 @@ def test_cli_errors_and_text_output(colours, backbone, tmp_path):
     assert "blue" in proc.stdout and "epoch 1/1" in proc.stdout and "ETA" in proc.stderr
     assert "no augmentation" in proc.stderr  # head only, cached: said once
     assert (tmp_path / "run" / "best.safetensors").exists()
+    proc = subprocess.run(cmd, capture_output=True, text=True)  # again, into the same folder
+    assert proc.returncode == 2 and "already holds a training run" in proc.stderr, proc.stderr
     # Resumed without --epochs: the saved run's total (1), already reached.
     resume = _cli(colours, "--resume", tmp_path / "run")
     proc = subprocess.run(resume, capture_output=True, text=True)

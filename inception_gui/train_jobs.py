@@ -1,0 +1,51 @@
+"""What the Train tab runs off the GUI thread, and what it asks of the disk before a run.
+
+Plain functions and one cancel token; nothing here touches a widget or imports
+torch before it is called.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inception_gui.workers import CancelToken
+
+__all__ = ["ControlToken", "check_job", "holds_run", "imagenet_on_disk", "train_job"]
+
+
+def imagenet_on_disk() -> bool:
+    """Whether the ImageNet weights are in the torch hub cache (a run needs no download)."""
+    from model.weights import imagenet_cache_path
+
+    return imagenet_cache_path().is_file()
+
+
+def holds_run(folder: str) -> bool:
+    """Whether ``folder`` holds a run's checkpoint, which a new run would replace."""
+    return bool(folder) and (Path(folder).expanduser() / "last.safetensors").exists()
+
+
+def check_job(folder: str, val_dir: str | None, val_fraction: float):
+    """The dataset check (every image is opened), in a worker."""
+    from model.data import check_dataset
+
+    return check_dataset(folder, val_dir=val_dir, val_fraction=val_fraction)
+
+
+def train_job(config, control, report):
+    """The training run's events, in a worker."""
+    from model.train import train
+
+    yield from train(config, control, report)  # the report is re-checked if it does not fit
+
+
+class ControlToken(CancelToken):
+    """Lets the worker hub's shutdown cancel training through its TrainControl."""
+
+    def __init__(self, control) -> None:
+        super().__init__()
+        self._control = control
+
+    def set(self) -> None:
+        super().set()
+        self._control.cancel()
