@@ -10,13 +10,18 @@ import html
 
 from inception_gui.layer_tree_model import format_mult_adds, format_shape
 
+DEFAULT_CLASSES = 1000  # ImageNet's, until a model is loaded
+
 __all__ = [
+    "DEFAULT_CLASSES",
     "DETAILS_PLACEHOLDER",
     "SEARCH_HELP",
     "factorization_job",
     "feature_maps_note",
+    "model_key",
     "model_label_html",
     "node_html",
+    "summary_job",
     "totals_html",
 ]
 
@@ -158,6 +163,7 @@ def model_label_html(state, variant: str, input_size: int, num_classes: int) -> 
     described = (
         f"<b>{e(state.display_name)}</b> · {e(state.variant)} · "
         f"{len(state.class_names):,} classes · {state.input_size} px"
+        + ("" if getattr(state, "has_aux", True) else " · no auxiliary head")
     )
     if (variant, input_size) == (state.variant, state.input_size):
         return f"Loaded model: {described}"
@@ -188,3 +194,24 @@ def feature_maps_note(node, image, classifier, summary) -> str | None:
             "Explorer to it to see its feature maps."
         )
     return None
+
+
+def summary_job(
+    variant: str, input_size: int, num_classes: int = DEFAULT_CLASSES, aux: bool = True
+):
+    """The ``NetworkSummary`` on show, in a worker."""
+    from model import summarize
+
+    return summarize(variant, input_size, num_classes=num_classes, aux_logits=aux)
+
+
+def model_key(state) -> tuple:
+    """What identifies a model for the Explorer; a device or precision change keeps it."""
+    return (
+        state.weights,
+        state.display_name,
+        state.variant,
+        state.class_names,
+        state.input_size,
+        getattr(state, "has_aux", True),
+    )

@@ -26,12 +26,15 @@ from PySide6.QtWidgets import (
 )
 
 from inception_gui.explorer_details import (
+    DEFAULT_CLASSES,
     DETAILS_PLACEHOLDER,
     SEARCH_HELP,
     factorization_job,
     feature_maps_note,
+    model_key,
     model_label_html,
     node_html,
+    summary_job,
     totals_html,
 )
 from inception_gui.insight import FeatureGrid, feature_job
@@ -46,15 +49,6 @@ from inception_gui.widgets import IMAGE_FILTER
 from inception_gui.workers import WorkerHub
 
 __all__ = ["ExplorerTab"]
-
-
-_DEFAULT_CLASSES = 1000  # ImageNet's, until a model is loaded
-
-
-def _summary_job(variant: str, input_size: int, num_classes: int = _DEFAULT_CLASSES):
-    from model import summarize
-
-    return summarize(variant, input_size, num_classes=num_classes)
 
 
 class ExplorerTab(QWidget):
@@ -77,10 +71,11 @@ class ExplorerTab(QWidget):
         self._session = session
         self._image = None  # path or PIL image whose feature maps are shown
         self._summary = None
-        self._requested: tuple[str, int, int] | None = None
+        self._requested: tuple[str, int, int, bool] | None = None
         self._running = False
         self._loaded = None  # the session's ModelState: the model the Explorer follows
-        self._num_classes = _DEFAULT_CLASSES  # the loaded model's, for every summary
+        self._num_classes = DEFAULT_CLASSES  # the loaded model's, for every summary
+        self._aux = True  # whether the loaded model has its auxiliary head
         self._build()
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self._start_summary)
@@ -193,6 +188,7 @@ class ExplorerTab(QWidget):
             self.variant_combo.currentData(),
             self.size_spin.value(),
             self._num_classes,
+            self._aux,
         )
         self.totals.setText("Computing the layer summary…")
         self._update_model_label()
@@ -201,15 +197,16 @@ class ExplorerTab(QWidget):
     def _start_summary(self) -> None:
         if self._running or self._requested is None:
             return  # the running job picks up the newest request when it ends
-        variant, size, num_classes = self._requested
+        variant, size, num_classes, aux = self._requested
         self._requested = None
         self._running = True
         self._hub.start(
             "Computing the layer summary",
-            _summary_job,
+            summary_job,
             variant,
             size,
             num_classes,
+            aux,
             on_return=self._on_summary_returned,
             on_finish=self._on_summary_finished,
         )
@@ -217,7 +214,7 @@ class ExplorerTab(QWidget):
     # The loaded model ------------------------------------------------------------------
     def _on_session_ready(self, state) -> None:
         previous, self._loaded = self._loaded, state
-        if previous is not None and _model_key(previous) == _model_key(state):
+        if previous is not None and model_key(previous) == model_key(state):
             self._update_model_label()  # the same model moved device: keep what is explored
             return
         self.show_loaded_model()
@@ -228,6 +225,7 @@ class ExplorerTab(QWidget):
         if state is None:
             return
         self._num_classes = len(state.class_names)
+        self._aux = getattr(state, "has_aux", True)
         for widget in (self.variant_combo, self.size_spin):
             widget.blockSignals(True)
         index = self.variant_combo.findData(state.variant)
@@ -355,7 +353,8 @@ class ExplorerTab(QWidget):
             summary is not None
             and summary.input_size == size
             and (fc := summary.root.find("fc")) is not None
-            and fc.details.get("out_features") == _DEFAULT_CLASSES
+            and fc.details.get("out_features") == DEFAULT_CLASSES
+            and self._aux  # the comparison's layouts carry the auxiliary head
         )
         summaries = {summary.variant: summary} if reusable else {}
         dialog = CompareDialog(self._hub, size, summaries, self)
@@ -387,8 +386,3 @@ class ExplorerTab(QWidget):
                 )
                 return
             self.status.emit(f"Saved the layer table to {path}")
-
-
-def _model_key(state) -> tuple:
-    # What identifies a model for the Explorer; a device or precision change keeps it.
-    return (state.weights, state.display_name, state.variant, state.class_names, state.input_size)

@@ -28,6 +28,7 @@ class ModelState:
     precision: str  # "fp32", "bf16", "fp16"
     class_names: tuple[str, ...]  # the labels
     input_size: int  # side of the network's input
+    has_aux: bool = True  # the auxiliary head is there (head-only runs save none)
 
 
 def _load_job(weights: str, device: str, precision: str):
@@ -204,6 +205,7 @@ class ModelSession(QObject):
             precision=clf.precision,
             class_names=tuple(info.class_names),
             input_size=info.preprocess.crop_size,
+            has_aux=info.has_aux,
         )
         self.ready.emit(self._state)
 

@@ -67,6 +67,7 @@ class WeightsInfo:
     path: str | None = None  # the file read, if any
     trained: bool = True  # False only for random initialisation
     training: dict[str, Any] = field(default_factory=dict)  # summary from fine-tuning
+    has_aux: bool = True  # the weights hold the auxiliary head (head-only runs save none)
 
     @property
     def num_classes(self) -> int:
@@ -365,7 +366,7 @@ def load_network(
             transform_input=False,
             trained=False,
         )
-        return net.eval(), info
+        return net.eval(), replace(info, has_aux=net.AuxLogits is not None)
     if key == "imagenet":
         if variant is not None and Variant.parse(variant) is not Variant.V3:
             raise ValueError("ImageNet weights exist for the 'v3' variant only")
@@ -378,6 +379,6 @@ def load_network(
             cached = download_imagenet_weights(progress=progress, cancel=cancel)
         net, info = _load_file(cached, Variant.V3)
         info = replace(info, source="imagenet", display_name="ImageNet (IMAGENET1K_V1)")
-        return net.eval(), info
+        return net.eval(), replace(info, has_aux=net.AuxLogits is not None)
     net, info = _load_file(Path(weights).expanduser(), variant)
-    return net.eval(), info
+    return net.eval(), replace(info, has_aux=net.AuxLogits is not None)

@@ -139,6 +139,7 @@ def test_explorer_follows_the_loaded_model(window, qtbot, tmp_path):
     label = tab.model_label.text()
     assert "tiny.safetensors" in label and "3 classes" in label and "96 px" in label
     assert "back to the loaded model" not in label
+    assert tab.summary.root.find("AuxLogits") is not None  # the tiny model has its aux head
 
     # Exploring another size keeps the loaded model's classes, and says it is not the model.
     with qtbot.waitSignal(tab.summary_ready, timeout=60_000):
@@ -157,7 +158,8 @@ def test_explorer_follows_the_loaded_model(window, qtbot, tmp_path):
     path = tmp_path / "paper5.safetensors"
     save_checkpoint(
         Checkpoint(
-            state=build_network("paper", num_classes=5).state_dict(),
+            # Saved without the auxiliary head, as head-only runs are.
+            state=build_network("paper", num_classes=5, aux_logits=False).state_dict(),
             variant="paper",
             class_names=tuple("abcde"),
             preprocess=Preprocess.for_size(80),
@@ -171,6 +173,8 @@ def test_explorer_follows_the_loaded_model(window, qtbot, tmp_path):
     assert (tab.summary.input_size, _fc_width(tab.summary)) == (80, 5)
     assert tab.variant_combo.currentData() == "paper" and tab.size_spin.value() == 80
     assert "paper5.safetensors" in tab.model_label.text() and "5 classes" in tab.model_label.text()
+    assert tab.summary.root.find("AuxLogits") is None  # the tree is the model's: no aux head
+    assert "no auxiliary head" in tab.model_label.text()
 
 
 def test_a_failed_export_goes_to_the_error_relay(window, qtbot, monkeypatch):
