@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 from inception_gui.cli_common import _add_model_arguments, _error, _int_in
@@ -84,10 +85,11 @@ def _run_train(args: argparse.Namespace) -> int:
         config = _train_config(args)
     except ValueError as exc:  # in the words of the command line: --batch-size, not batch_size
         message = str(exc)
-        for field, flag in _FLAGS.items():
-            message = message.replace(field, flag)
+        for field, flag in _FLAGS.items():  # whole words only: a path may hold these too
+            message = re.sub(rf"(?<![\w/.-]){field}(?![\w/.-])", flag, message)
         return 2 if quiet else _error(message)
-    if config.train_from == "head" and config.cache_features and not (quiet or args.json):
+    cached = config.train_from == "head" and config.cache_features and not args.resume
+    if cached and not (quiet or args.json):  # (a resumed run keeps its saved recipe)
         print(
             "head only: the frozen network's features are computed once from centre crops, "
             "so there is no augmentation (--no-cache to augment, at a full pass an epoch)",

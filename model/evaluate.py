@@ -41,7 +41,7 @@ __all__ = [
 Cached = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # features N x 2048, labels, positions
 Outputs = Iterable[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # logits, labels, positions
 Stop = Callable[[], bool]
-Progress = Callable[[int, int, list, float], Any]
+Progress = Callable[[int, int, list], Any]
 
 
 class HeadOnly(nn.Module):
