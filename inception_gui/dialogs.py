@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -225,13 +226,17 @@ class ExportDialog(QDialog):
         self.format.addItem("TorchScript (.pt)", "torchscript")
         self.format.addItem("Both", "both")
         self.format.currentIndexChanged.connect(self._on_format_changed)
-        self.path = QLineEdit(str(Path.home() / f"{Path(name).stem or 'inception'}.onnx"))
+        # "ImageNet (IMAGENET1K_V1)" or "best.safetensors" -> a plain file name.
+        stem = re.sub(r"[^\w.-]+", "_", Path(name).stem if "." in name else name).strip("_")
+        self.path = QLineEdit(str(Path.home() / f"{stem or 'inception'}.onnx"))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse_clicked)
         self.result = QTextBrowser()
-        self.result.setPlaceholderText(
-            "After writing the file, the app runs it on sample images and compares it with "
-            "PyTorch: largest difference in the logits and top-1 agreement."
+        # Text, not a placeholder: a QTextBrowser's placeholder does not wrap.
+        self.result.setHtml(
+            "<p style='color:gray'>After writing the file, the app runs it on sample images "
+            "and compares it with PyTorch: largest difference in the logits and top-1 "
+            "agreement.</p>"
         )
         self.export_button = QPushButton("Export and check")
         self.export_button.clicked.connect(self._on_export_clicked)

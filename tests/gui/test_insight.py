@@ -79,8 +79,12 @@ def test_export_dialog_checks_the_file(window, qtbot, tmp_path, sample_images):
         window,
     )
     qtbot.addWidget(dialog)
+    assert dialog.path.text().endswith("/tiny.onnx")
     dialog.format.setCurrentIndex(dialog.format.findData("torchscript"))
     assert dialog.path.text().endswith("tiny.pt")  # the file name follows the format
+    untrained = ExportDialog(window.hub, None, "untrained (random weights)", [], window)
+    qtbot.addWidget(untrained)
+    assert untrained.path.text().endswith("/untrained_random_weights.onnx")  # a plain name
     dialog.format.setCurrentIndex(dialog.format.findData("both"))
     dialog.path.setText(str(tmp_path / "tiny.onnx"))
     dialog.export_button.click()
