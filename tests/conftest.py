@@ -1,4 +1,4 @@
-"""Shared test setup: Qt offscreen, a private torch hub cache, small real checkpoints."""
+"""Shared test setup: Qt offscreen, a private torch hub cache, small real checkpoints and data."""
 
 import os
 import shutil
@@ -57,3 +57,80 @@ def sample_images(tmp_path_factory):
         img.save(path, fmt)
         paths.append(path)
     return paths
+
+
+@pytest.fixture(scope="session")
+def calibrate_batchnorm():
+    """``calibrate_batchnorm(net, images, batch_size=None)``: BatchNorm statistics from images.
+
+    Every BatchNorm's running statistics become the plain average over the
+    batches of ``images`` (all at once unless ``batch_size`` is given), seen in
+    training mode. A random network with its initial statistics gives
+    activations that grow layer by layer (logits near 1e11), so frozen features,
+    tolerances and classifiers on top of it would test nothing. Returns the
+    network in eval mode, its BatchNorm momenta as they were.
+    """
+    import torch
+
+    def calibrate(net, images, batch_size=None):
+        norms = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        momenta = [m.momentum for m in norms]
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # a plain average over what it sees
+        net.train()
+        with torch.no_grad():
+            for batch in images.split(batch_size or len(images)):
+                net(batch)
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        return net.eval()
+
+    return calibrate
+
+
+COLOURS = {"blue": (30, 40, 220), "green": (30, 200, 40), "red": (220, 30, 30)}
+
+
+def _plain_picture(colour, i):
+    """Image ``i`` of a class: one colour, (48 + 8i) x 64 px."""
+    from PIL import Image
+
+    return Image.new("RGB", (48 + 8 * i, 64), colour)
+
+
+@pytest.fixture(scope="session")
+def make_dataset():
+    """``make_dataset(root, colours, per_class, draw, formats)``: one folder per class, drawn.
+
+    For each ``name: colour`` of ``colours`` (by default blue, green and red),
+    ``root/name`` holds ``per_class`` images: image ``i`` is ``draw(colour, i)``
+    (by default a plain picture of (48 + 8i) x 64 px, so sizes differ), saved as
+    ``i.<format>`` with the formats taken in turn (by default JPEG, then PNG).
+    Returns ``root``.
+    """
+
+    def make(root, colours=COLOURS, per_class=8, draw=_plain_picture, formats=("jpg", "png")):
+        for name, colour in colours.items():
+            folder = root / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(per_class):
+                draw(colour, i).save(folder / f"{i}.{formats[i % len(formats)]}")
+        return root
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def node_keys():
+    """The keys every layer-summary node has in its dictionary (and the CLI's JSON)."""
+    return {
+        "name",
+        "type",
+        "output_shape",
+        "params",
+        "total_params",
+        "trainable_params",
+        "mult_adds",
+        "children",
+    }

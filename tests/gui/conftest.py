@@ -1,4 +1,4 @@
-"""GUI test fixtures: settings in a temporary file, a main window on a small checkpoint."""
+"""GUI test fixtures: settings in a temporary file, a main window on a small checkpoint, helpers."""
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -23,3 +23,37 @@ def window(qtbot, settings, tiny_checkpoint):
         win.start()
     yield win
     win.hub.shutdown()
+
+
+@pytest.fixture
+def wait_idle(qtbot):
+    """Wait until a classify tab shows ``rows`` results and its worker has finished.
+
+    Called as ``wait_idle(tab, rows, timeout=60_000)``.
+    """
+
+    def wait(tab, rows, timeout=60_000):
+        qtbot.waitUntil(
+            lambda: tab.results.rowCount() == rows and tab._worker is None, timeout=timeout
+        )
+
+    return wait
+
+
+@pytest.fixture
+def copies(sample_images):
+    """``count`` distinct image files in ``folder``: the sample images under other names.
+
+    Called as ``copies(folder, count)``; returns the paths.
+    """
+
+    def copy(folder, count):
+        folder.mkdir(exist_ok=True)
+        paths = []
+        for i in range(count):
+            src = sample_images[i % len(sample_images)]
+            paths.append(folder / f"copy{i:02d}{src.suffix}")
+            paths[-1].write_bytes(src.read_bytes())
+        return paths
+
+    return copy

@@ -21,18 +21,12 @@ def drop(widget, paths):
     return event
 
 
-def wait_idle(qtbot, tab, expected_rows, timeout=60_000):
-    qtbot.waitUntil(
-        lambda: tab.results.rowCount() == expected_rows and tab._worker is None, timeout=timeout
-    )
-
-
-def test_drop_files_gives_five_labelled_rows_per_image(window, qtbot, sample_images):
+def test_drop_files_gives_five_labelled_rows_per_image(window, qtbot, sample_images, wait_idle):
     tab = window.classify_tab
     tab.k = 5
     event = drop(tab, sample_images)
     assert event.isAccepted()
-    wait_idle(qtbot, tab, len(sample_images))
+    wait_idle(tab, len(sample_images))
     names = {"circle", "square", "triangle"}
     for row in range(tab.results.rowCount()):
         item = tab.results.item(row)
@@ -45,7 +39,7 @@ def test_drop_files_gives_five_labelled_rows_per_image(window, qtbot, sample_ima
     qtbot.waitUntil(tab.picture.has_picture, timeout=10_000)
 
 
-def test_imagenet_sized_model_gives_five_rows(qtbot, settings, sample_images, tmp_path):
+def test_imagenet_sized_model_gives_five_rows(qtbot, settings, sample_images, wait_idle):
     from inception_gui.main_window import MainWindow
 
     settings.setValue("weights", "none")  # 1000 classes: five rows per image
@@ -56,7 +50,7 @@ def test_imagenet_sized_model_gives_five_rows(qtbot, settings, sample_images, tm
         win.start()
     tab = win.classify_tab
     drop(tab, sample_images[:2])
-    wait_idle(qtbot, tab, 2, timeout=120_000)
+    wait_idle(tab, 2, timeout=120_000)
     for row in range(2):
         preds = tab.results.item(row).predictions
         assert len(preds) == 5 and all(isinstance(label, str) and label for label, _, _ in preds)
@@ -67,7 +61,9 @@ def test_imagenet_sized_model_gives_five_rows(qtbot, settings, sample_images, tm
     win.hub.shutdown()
 
 
-def test_folder_drop_fills_gallery_and_reports_corrupt_file(window, qtbot, sample_images, tmp_path):
+def test_folder_drop_fills_gallery_and_reports_corrupt_file(
+    window, sample_images, tmp_path, wait_idle
+):
     folder = tmp_path / "holiday"
     (folder / "day2").mkdir(parents=True)
     for i, p in enumerate(sample_images):
@@ -75,7 +71,7 @@ def test_folder_drop_fills_gallery_and_reports_corrupt_file(window, qtbot, sampl
     (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff garbage")
     tab = window.classify_tab
     drop(tab, [folder])
-    wait_idle(qtbot, tab, len(sample_images) + 1)
+    wait_idle(tab, len(sample_images) + 1)
     rows = [tab.results.item(r) for r in range(tab.results.rowCount())]
     bad = [r for r in rows if r.error]
     assert len(bad) == 1 and bad[0].source.endswith("corrupt.jpg")
@@ -83,10 +79,10 @@ def test_folder_drop_fills_gallery_and_reports_corrupt_file(window, qtbot, sampl
     assert "1 could not be read" in tab.summary.text()
 
 
-def test_sort_by_confidence_and_export_csv(window, qtbot, sample_images, tmp_path):
+def test_sort_by_confidence_and_export_csv(window, sample_images, tmp_path, wait_idle):
     tab = window.classify_tab
     drop(tab, sample_images)
-    wait_idle(qtbot, tab, len(sample_images))
+    wait_idle(tab, len(sample_images))
     tab.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)
     shown = [tab.proxy.index(r, 2).data(Qt.ItemDataRole.UserRole + 1) for r in range(3)]
     assert shown == sorted(shown)
@@ -99,35 +95,22 @@ def test_sort_by_confidence_and_export_csv(window, qtbot, sample_images, tmp_pat
     assert float(lines[0]["probability_1"]) >= float(lines[0]["probability_2"])
 
 
-def test_paste_an_image_from_the_clipboard(window, qtbot):
+def test_paste_an_image_from_the_clipboard(window, wait_idle):
     tab = window.classify_tab
     image = QImage(121, 90, QImage.Format.Format_RGB32)
     image.fill(QColor(200, 120, 30))
     QApplication.clipboard().setImage(image)
     tab.paste()
-    wait_idle(qtbot, tab, 1)
+    wait_idle(tab, 1)
     item = tab.results.item(0)
     assert item.source == "pasted image 1" and len(item.predictions) == 3
     pasted = tab._pasted["pasted image 1"]
     assert pasted.size == (121, 90) and pasted.convert("RGB").getpixel((120, 89)) == (200, 120, 30)
 
 
-def copies(sample_images, folder, count):
-    """``count`` distinct image files (the same pixels under different names)."""
-    folder.mkdir(exist_ok=True)
-    paths = []
-    for i in range(count):
-        src = sample_images[i % len(sample_images)]
-        paths.append(folder / f"copy{i:02d}{src.suffix}")
-        paths[-1].write_bytes(src.read_bytes())
-    return paths
-
-
-def test_cancel_keeps_results_so_far_and_says_how_far_it_got(
-    window, qtbot, sample_images, tmp_path
-):
+def test_cancel_keeps_results_so_far_and_says_how_far_it_got(window, qtbot, tmp_path, copies):
     tab = window.classify_tab
-    paths = copies(sample_images, tmp_path / "many", 40)
+    paths = copies(tmp_path / "many", 40)
     drop(tab, paths)
     qtbot.waitUntil(lambda: tab.results.rowCount() >= 1, timeout=60_000)
     tab.cancel()
@@ -140,13 +123,13 @@ def test_cancel_keeps_results_so_far_and_says_how_far_it_got(
 
 
 def test_export_csv_is_rectangular_when_the_model_has_fewer_classes_than_k(
-    window, qtbot, sample_images, tmp_path
+    window, sample_images, tmp_path, wait_idle
 ):
     tab = window.classify_tab
     bad = tmp_path / "corrupt.jpg"
     bad.write_bytes(b"\xff\xd8\xff garbage")
     drop(tab, [*sample_images, bad])
-    wait_idle(qtbot, tab, len(sample_images) + 1)
+    wait_idle(tab, len(sample_images) + 1)
     out = tmp_path / "preds.csv"
     tab.results.export_csv(out, k=5)  # three classes: three ranks, not five
     with open(out, newline="") as f:
@@ -159,13 +142,13 @@ def test_export_csv_is_rectangular_when_the_model_has_fewer_classes_than_k(
 
 
 def test_failed_export_is_reported_through_the_error_relay(
-    window, qtbot, sample_images, tmp_path, monkeypatch
+    window, qtbot, sample_images, tmp_path, monkeypatch, wait_idle
 ):
     from inception_gui import classify_tab
 
     tab = window.classify_tab
     drop(tab, sample_images[:1])
-    wait_idle(qtbot, tab, 1)
+    wait_idle(tab, 1)
     not_a_folder = tmp_path / "plain-file"
     not_a_folder.write_text("")
     target = str(not_a_folder / "preds.csv")  # its "folder" is a file: cannot be written
@@ -216,7 +199,7 @@ def test_runners_up_column_is_titled_honestly_and_readable_at_1280_px(window, qt
 
 
 def test_first_result_is_previewed_without_decoding_it_again(
-    window, qtbot, sample_images, monkeypatch
+    window, qtbot, sample_images, monkeypatch, wait_idle
 ):
     from inception_gui import preview_panel
 
@@ -230,39 +213,39 @@ def test_first_result_is_previewed_without_decoding_it_again(
     monkeypatch.setattr(preview_panel, "preview_job", counting_preview_job)
     tab = window.classify_tab
     drop(tab, sample_images)
-    wait_idle(qtbot, tab, len(sample_images))
+    wait_idle(tab, len(sample_images))
     qtbot.waitUntil(tab.picture.has_picture, timeout=10_000)
     assert decodes == []  # the first row's picture came with its thumbnail
     tab.table.selectRow(1)  # any other row is decoded when it is selected
     qtbot.waitUntil(lambda: len(decodes) == 1, timeout=10_000)
 
 
-def test_paste_file_paths_as_text(window, qtbot, sample_images):
+def test_paste_file_paths_as_text(window, sample_images, wait_idle):
     tab = window.classify_tab
     QApplication.clipboard().setText("\n".join(str(p) for p in sample_images[:2]))
     tab.paste()
-    wait_idle(qtbot, tab, 2)
+    wait_idle(tab, 2)
     assert {tab.results.item(r).source for r in range(2)} == {str(p) for p in sample_images[:2]}
 
 
-def test_paste_quoted_and_missing_paths(window, qtbot, sample_images, tmp_path):
+def test_paste_quoted_and_missing_paths(window, sample_images, tmp_path, wait_idle):
     tab = window.classify_tab
     spaced = tmp_path / "with space.jpg"
     spaced.write_bytes(sample_images[0].read_bytes())
     missing = tmp_path / "gone.jpg"
     QApplication.clipboard().setText(f"'{spaced}'\n\"{missing}\"\nnot a path, just words")
     tab.paste()
-    wait_idle(qtbot, tab, 2)
+    wait_idle(tab, 2)
     rows = {tab.results.item(r).source: tab.results.item(r) for r in range(2)}
     assert rows[str(spaced)].predictions and not rows[str(spaced)].error
     assert rows[str(missing)].error == "no such file"
 
 
-def test_a_file_named_twice_in_a_drop_is_classified_once(window, qtbot, sample_images, tmp_path):
+def test_a_file_named_twice_in_a_drop_is_classified_once(window, tmp_path, wait_idle, copies):
     folder = tmp_path / "album"
-    paths = copies(sample_images, folder, 3)
+    paths = copies(folder, 3)
     tab = window.classify_tab
     drop(tab, [folder, paths[1]])  # the folder and a file inside it
-    wait_idle(qtbot, tab, 3)
+    wait_idle(tab, 3)
     assert sorted(tab.results.item(r).source for r in range(3)) == sorted(map(str, paths))
     assert "skipped 1 duplicate" in window.status_label.text()

@@ -3,17 +3,10 @@
 from PySide6.QtCore import QModelIndex
 
 
-def _classify(window, qtbot, paths):
+def test_grad_cam_overlay_in_the_classify_tab(window, qtbot, sample_images, wait_idle):
     tab = window.classify_tab
-    tab.classify([str(p) for p in paths])
-    qtbot.waitUntil(
-        lambda: tab.results.rowCount() == len(paths) and tab._worker is None, timeout=60_000
-    )
-    return tab
-
-
-def test_grad_cam_overlay_in_the_classify_tab(window, qtbot, sample_images):
-    tab = _classify(window, qtbot, sample_images[:1])
+    tab.classify([str(sample_images[0])])
+    wait_idle(tab, 1)
     qtbot.waitUntil(lambda: tab.cam.layer_combo.count() > 0, timeout=30_000)
     assert tab.cam.layer_combo.currentText() == "Mixed_7c"
     assert tab.cam.class_combo.count() == 3

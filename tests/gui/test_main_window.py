@@ -95,12 +95,8 @@ def test_device_menu_stays_locked_while_a_move_outlasts_a_batch(window):
     assert all(c.isEnabled() for c in controls) and window.load_button.isEnabled()
 
 
-def test_closing_during_a_job_leaves_no_thread_running(window, qtbot, sample_images, tmp_path):
-    photos = []
-    for i in range(60):  # distinct files: a file named twice is classified once
-        src = sample_images[i % len(sample_images)]
-        photos.append(tmp_path / f"copy{i:02d}{src.suffix}")
-        photos[-1].write_bytes(src.read_bytes())
+def test_closing_during_a_job_leaves_no_thread_running(window, qtbot, tmp_path, copies):
+    photos = copies(tmp_path, 60)  # distinct files: a file named twice is classified once
     window.classify_tab.classify([str(p) for p in photos])
     qtbot.waitUntil(lambda: bool(window.hub.running), timeout=10_000)
     window.close()

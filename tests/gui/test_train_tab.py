@@ -6,23 +6,23 @@ import pytest
 from PIL import Image, ImageDraw
 
 
+def _shaded_picture(rgb, i):
+    """Image ``i`` of a class: its colour darkened by 12i, a white patch moved by 4i px."""
+    img = Image.new("RGB", (64, 64), tuple(max(0, c - 12 * i) for c in rgb))
+    ImageDraw.Draw(img).rectangle((4 * i, 4, 4 * i + 12, 20), fill=(255, 255, 255))
+    return img
+
+
 @pytest.fixture(scope="module")
-def colour_folder(tmp_path_factory):
+def colour_folder(tmp_path_factory, make_dataset):
     """Three classes the network can learn in a few epochs: red, green and blue pictures."""
-    root = tmp_path_factory.mktemp("colours")
-    colours = {"red": (220, 30, 30), "green": (30, 200, 40), "blue": (30, 40, 220)}
-    for name, rgb in colours.items():
-        (root / name).mkdir()
-        for i in range(8):
-            img = Image.new("RGB", (64, 64), tuple(max(0, c - 12 * i) for c in rgb))
-            ImageDraw.Draw(img).rectangle((4 * i, 4, 4 * i + 12, 20), fill=(255, 255, 255))
-            img.save(root / name / f"{i}.png")
+    root = make_dataset(tmp_path_factory.mktemp("colours"), draw=_shaded_picture, formats=("png",))
     (root / "red" / "broken.jpg").write_bytes(b"not an image")
     return root
 
 
 def test_train_tab_trains_and_use_this_model_switches_classify(
-    window, qtbot, colour_folder, tmp_path
+    window, qtbot, colour_folder, tmp_path, wait_idle
 ):
     tab = window.train_tab
     tab.folder_edit.setText(str(colour_folder))
@@ -62,9 +62,7 @@ def test_train_tab_trains_and_use_this_model_switches_classify(
     assert window.tabs.currentWidget() is window.classify_tab
     classify = window.classify_tab
     classify.classify([str(colour_folder / "green" / "0.png")])
-    qtbot.waitUntil(
-        lambda: classify.results.rowCount() == 1 and classify._worker is None, timeout=60_000
-    )
+    wait_idle(classify, 1)
     labels = {label for label, _, _ in classify.results.item(0).predictions}
     assert labels == {"blue", "green", "red"}
 

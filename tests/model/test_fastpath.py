@@ -67,28 +67,20 @@ def _size(rng: np.random.Generator) -> tuple[int, int]:
     return size if rng.integers(2) else size[::-1]
 
 
-def _calibrate_batchnorm(net, batch: torch.Tensor) -> None:
-    """Running statistics from the images themselves, so activations keep their scale.
+def _shift_batchnorm(net) -> None:
+    """Each BatchNorm shifts its output to mean 1.5, so that nearly every ReLU passes.
 
-    Each BatchNorm also shifts its output to mean 1.5, so that nearly every
-    ReLU passes: a random network in its usual regime is chaotic (a 2% change
-    of the pixels turns its features half around), which no trained network
-    is; kept nearly linear it behaves like a random projection of the image.
+    A random network in its usual regime is chaotic (a 2% change of the
+    pixels turns its features half around), which no trained network is;
+    kept nearly linear it behaves like a random projection of the image.
     """
     for bn in (m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)):
-        bn.reset_running_stats()
         torch.nn.init.ones_(bn.weight)
         torch.nn.init.constant_(bn.bias, 1.5)
-        bn.momentum = None  # a plain average over the calibration batches
-    net.train()
-    with torch.no_grad():
-        for chunk in batch.split(40):
-            net(chunk)
-    net.eval()
 
 
 @pytest.fixture(scope="module")
-def trained_checkpoint(tmp_path_factory):
+def trained_checkpoint(tmp_path_factory, calibrate_batchnorm):
     """A checkpoint whose classifier has learned the drawn classes (features stay random)."""
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -100,7 +92,8 @@ def trained_checkpoint(tmp_path_factory):
     images = torch.stack([prep(img) for img in drawn] + [prep(img.reduce(2)) for img in drawn])
     labels = labels.repeat(2)
     net = build_network("v3", num_classes=len(CLASSES), aux_logits=False)
-    _calibrate_batchnorm(net, images)
+    _shift_batchnorm(net)
+    calibrate_batchnorm(net, images, batch_size=40)  # from the images: activations keep their scale
     with torch.no_grad():
         raw = torch.cat([net.forward_head(net.forward_features(c), True) for c in images.split(40)])
     mean, std = raw.mean(0), raw.std(0) + 1e-6

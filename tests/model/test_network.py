@@ -36,25 +36,23 @@ def count(net):
     return sum(p.numel() for p in net.parameters())
 
 
-def calibrated_reference(**kwargs):
+@pytest.fixture(scope="module")
+def calibrated_reference(calibrate_batchnorm):
     """torchvision's Inception3, random, with BatchNorm statistics taken from real activations.
 
     Without this, random weights give logits near 1e11 and an absolute tolerance
-    would test nothing.
+    would test nothing. Called with Inception3's keyword arguments.
     """
-    reference = torchvision.models.inception_v3(weights=None, init_weights=True, **kwargs)
-    norms = [m for m in reference.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    for m in norms:
-        m.momentum = 1.0  # running stats := this batch's stats
-    with torch.no_grad():
-        reference.train()(torch.randn(4, 3, 299, 299))
-    for m in norms:
-        m.momentum = 0.1
-    return reference
+
+    def build(**kwargs):
+        reference = torchvision.models.inception_v3(weights=None, init_weights=True, **kwargs)
+        return calibrate_batchnorm(reference, torch.randn(4, 3, 299, 299))
+
+    return build
 
 
 @pytest.fixture(scope="module")
-def twins():
+def twins(calibrated_reference):
     """Our v3 and torchvision's Inception3 holding the same random state dict."""
     torch.manual_seed(0)
     reference = calibrated_reference(aux_logits=True)
@@ -139,7 +137,7 @@ def test_pool_after_conv_keeps_a_conv_bias_out_of_the_pool():
     assert pool_after_conv(net) == 8 and not net.Mixed_5b.pool_after_conv
 
 
-def test_transform_input_matches_torchvision():
+def test_transform_input_matches_torchvision(calibrated_reference):
     torch.manual_seed(1)
     reference = calibrated_reference(aux_logits=False, transform_input=True).eval()
     ours = build_network("v3", aux_logits=False, transform_input=True, init_weights=False).eval()

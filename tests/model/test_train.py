@@ -35,37 +35,21 @@ from model.train import (
     train,
 )
 
-COLOURS = {"blue": (30, 40, 220), "green": (30, 200, 40), "red": (220, 30, 30)}
-
-
-def make_dataset(root: Path, per_class: int = 8, colours=COLOURS) -> Path:
-    """One folder per colour; images of different sizes and formats."""
-    for name, colour in colours.items():
-        folder = root / name
-        folder.mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            fmt = "png" if i % 2 else "jpg"
-            Image.new("RGB", (48 + 8 * i, 64), colour).save(folder / f"{i}.{fmt}")
-    return root
-
 
 @pytest.fixture(scope="module")
-def colours(tmp_path_factory) -> Path:
+def colours(tmp_path_factory, make_dataset) -> Path:
+    """Blue, green and red: eight pictures each, of different sizes and formats."""
     return make_dataset(tmp_path_factory.mktemp("colours"))
 
 
 @pytest.fixture(scope="module")
-def backbone(tmp_path_factory) -> Path:
+def backbone(tmp_path_factory, calibrate_batchnorm) -> Path:
     """A random v3 whose BatchNorm statistics were measured, saved as a project checkpoint."""
     from model import Checkpoint, Preprocess, build_network, save_checkpoint
 
     torch.manual_seed(0)
     net = build_network("v3", num_classes=3)
-    for m in net.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.momentum = None  # a plain average over what it sees
-    with torch.no_grad():
-        net.train()(torch.rand(16, 3, 75, 75) * 4 - 2)
+    calibrate_batchnorm(net, torch.rand(16, 3, 75, 75) * 4 - 2)
     path = tmp_path_factory.mktemp("backbone") / "backbone.safetensors"
     ckpt = Checkpoint(net.state_dict(), "v3", ("a", "b", "c"), Preprocess.for_size(75))
     save_checkpoint(ckpt, path)
@@ -102,7 +86,7 @@ def test_batches_hold_every_index_once_and_none_alone(n, size):
     assert len(batches) == (max(1, n // size) if n % size == 1 else -(-n // size))
 
 
-def test_dataset_check_reports_unreadable_files_and_leaves_them(tmp_path):
+def test_dataset_check_reports_unreadable_files_and_leaves_them(tmp_path, make_dataset):
     data = make_dataset(tmp_path / "d", per_class=4)
     bad = data / "red" / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
@@ -119,7 +103,7 @@ def test_dataset_check_reports_unreadable_files_and_leaves_them(tmp_path):
     assert check_dataset(data, val_fraction=0.25).val_samples == report.val_samples  # fixed seed
 
 
-def test_unreadable_images_are_skipped_in_training(tmp_path, backbone):
+def test_unreadable_images_are_skipped_in_training(tmp_path, backbone, make_dataset):
     data = make_dataset(tmp_path / "d", per_class=4)
     (data / "blue" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     events = run(head_config(data, tmp_path / "out", backbone, epochs=1))
@@ -129,7 +113,7 @@ def test_unreadable_images_are_skipped_in_training(tmp_path, backbone):
     assert of(events, TrainingDone)[0].epochs_run == 1
 
 
-def test_imbalance_and_too_few_images(tmp_path):
+def test_imbalance_and_too_few_images(tmp_path, make_dataset):
     data = make_dataset(tmp_path / "d", per_class=9)
     for i in range(1, 9):
         next((data / "red").glob(f"{i}.*")).unlink()
@@ -142,9 +126,9 @@ def test_imbalance_and_too_few_images(tmp_path):
     assert report.ok and any("imbalanced" in w for w in report.warnings)
 
 
-def test_no_validation_images_is_an_error_or_a_warning(tmp_path):
+def test_no_validation_images_is_an_error_or_a_warning(tmp_path, make_dataset):
     data = make_dataset(tmp_path / "d", per_class=4)
-    for name in COLOURS:
+    for name in ("blue", "green", "red"):
         (tmp_path / "val" / name).mkdir(parents=True)  # the classes, but no pictures
     report = check_dataset(data, tmp_path / "val")
     assert not report.ok and any("has no readable images" in e for e in report.errors)
@@ -161,7 +145,7 @@ def test_no_validation_images_is_an_error_or_a_warning(tmp_path):
         ("no_images", "no readable images"),
     ],
 )
-def test_bad_folders_are_clear_errors(tmp_path, layout, message):
+def test_bad_folders_are_clear_errors(tmp_path, layout, message, make_dataset):
     root = tmp_path / "data"
     if layout != "missing":
         root.mkdir()
@@ -487,20 +471,22 @@ def test_cli_killed_run_leaves_a_loadable_checkpoint(colours, tmp_path):
         proc.kill()
         proc.wait()
     first = json.loads(stdout.splitlines()[0])
-    assert first["event"] == "DatasetChecked" and first["class_names"] == list(COLOURS)
+    assert first["event"] == "DatasetChecked" and first["class_names"] == ["blue", "green", "red"]
     assert proc.returncode == -signal.SIGKILL
     net, info = load_network(out / "last.safetensors")
     assert info.class_names == ("blue", "green", "red") and net.num_classes == 3
     epoch = torch.load(out / "last.state.pt", weights_only=True)["epoch"]
     assert epoch >= 1
     proc = subprocess.run(  # and the killed run goes on from there
-        _cli(colours, "--resume", out, "--epochs", epoch + 1), capture_output=True, text=True,
+        _cli(colours, "--resume", out, "--epochs", epoch + 1),
+        capture_output=True,
+        text=True,
         env=env,
     )
     assert proc.returncode == 0 and f"epoch {epoch + 1}/{epoch + 1}" in proc.stdout, proc.stderr
 
 
-def test_cli_errors_and_text_output(colours, backbone, tmp_path):
+def test_cli_errors_and_text_output(colours, backbone, tmp_path, make_dataset):
     single = tmp_path / "single"
     make_dataset(single, per_class=2, colours={"cats": (1, 2, 3)})
     proc = subprocess.run(_cli(single, "--out", tmp_path / "x"), capture_output=True, text=True)

@@ -16,12 +16,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_torchrun_two_processes_agree(tmp_path):
-    data = tmp_path / "data"
-    for name, colour in {"dark": (20, 20, 20), "light": (230, 230, 230)}.items():
-        (data / name).mkdir(parents=True)
-        for i in range(6):
-            Image.new("RGB", (40 + 4 * i, 48), colour).save(data / name / f"{i}.png")
+def test_torchrun_two_processes_agree(tmp_path, make_dataset):
+    data = make_dataset(
+        tmp_path / "data",
+        {"dark": (20, 20, 20), "light": (230, 230, 230)},
+        per_class=6,
+        draw=lambda colour, i: Image.new("RGB", (40 + 4 * i, 48), colour),
+        formats=("png",),
+    )
     out, digests = tmp_path / "out", tmp_path / "digests"
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
