@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -140,6 +141,8 @@ def main() -> int:
     wait(lambda: "fewer" in explorer.details.toPlainText(), 20)
     window.grab().save(str(out / "explorer.png"))
     window.close()
+    app.processEvents()
+    shutil.rmtree(work, ignore_errors=True)  # the drawings and the run (about 0.5 GB)
     print(
         "wrote",
         *(str(out / n) for n in ("classify.png", "gradcam.png", "explorer.png", "train.png")),
