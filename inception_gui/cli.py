@@ -84,8 +84,6 @@ def _run_classify(args: argparse.Namespace) -> int:
     from model import CheckpointError, DeviceError, WeightsUnavailableError, load_classifier
     from model.images import iter_image_files
 
-    if args.k < 1:
-        return _error("-k must be at least 1")
     try:
         clf = load_classifier(
             args.weights,
@@ -99,7 +97,7 @@ def _run_classify(args: argparse.Namespace) -> int:
     files = list(iter_image_files(args.paths))
     if not files:
         return _error("no image files found in: " + ", ".join(args.paths))
-    results = clf.iter_predict(files, k=args.k, batch_size=max(1, args.batch_size))
+    results = clf.iter_predict(files, k=args.k, batch_size=args.batch_size)
     failed = 0
     if args.json:
         images = []

@@ -69,8 +69,6 @@ _FLAGS = {
     "batch_size": "--batch-size",
     "input_size": "--input-size",
     "grad_clip": "--grad-clip",
-    "data_dir": "FOLDER",
-    "out_dir": "--out",
 }
 
 

@@ -163,7 +163,7 @@ def model_label_html(state, variant: str, input_size: int, num_classes: int) -> 
     described = (
         f"<b>{e(state.display_name)}</b> · {e(state.variant)} · "
         f"{len(state.class_names):,} classes · {state.input_size} px"
-        + ("" if getattr(state, "has_aux", True) else " · no auxiliary head")
+        + ("" if state.has_aux else " · no auxiliary head")
     )
     if (variant, input_size) == (state.variant, state.input_size):
         return f"Loaded model: {described}"
@@ -213,5 +213,5 @@ def model_key(state) -> tuple:
         state.variant,
         state.class_names,
         state.input_size,
-        getattr(state, "has_aux", True),
+        state.has_aux,
     )

@@ -225,7 +225,7 @@ class ExplorerTab(QWidget):
         if state is None:
             return
         self._num_classes = len(state.class_names)
-        self._aux = getattr(state, "has_aux", True)
+        self._aux = state.has_aux
         for widget in (self.variant_combo, self.size_spin):
             widget.blockSignals(True)
         index = self.variant_combo.findData(state.variant)

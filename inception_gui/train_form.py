@@ -32,21 +32,25 @@ TRAIN_FROM = (
 )
 
 
+def _choices(items) -> QComboBox:
+    """A combo box of ``(text, key)`` pairs; ``currentData()`` gives the key."""
+    combo = QComboBox()
+    for text, key in items:
+        combo.addItem(text, key)
+    return combo
+
+
 class TrainSettings(QWidget):
     """Starting point, what to train, and the recipe, as ``TrainConfig`` keyword arguments."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.start_from = QComboBox()
-        for text, key in START_FROM:
-            self.start_from.addItem(text, key)
+        self.start_from = _choices(START_FROM)
         self.start_from.setToolTip("Pretrained ImageNet weights learn fastest from few images")
         self.start_file = ""
         self.start_from.activated.connect(self._on_start_from_activated)
         self.start_from.currentIndexChanged.connect(self._on_start_from_changed)
-        self.train_from = QComboBox()
-        for text, key in TRAIN_FROM:
-            self.train_from.addItem(text, key)
+        self.train_from = _choices(TRAIN_FROM)
         self.train_from.setToolTip(
             "Which layers learn. Head only caches the frozen network's features once, "
             "so epochs after the first take seconds."
@@ -71,22 +75,22 @@ class TrainSettings(QWidget):
         self.advanced = QGroupBox()
         self.advanced_toggle.toggled.connect(self._on_advanced_toggled)
         self.advanced.hide()
-        self.optimizer = QComboBox()
-        for text, key in (
-            ("RMSProp (paper: decay 0.9, ε 1.0)", "rmsprop"),
-            ("AdamW", "adamw"),
-            ("SGD with momentum", "sgd"),
-        ):
-            self.optimizer.addItem(text, key)
+        self.optimizer = _choices(
+            (
+                ("RMSProp (paper: decay 0.9, ε 1.0)", "rmsprop"),
+                ("AdamW", "adamw"),
+                ("SGD with momentum", "sgd"),
+            )
+        )
         self.lr = QDoubleSpinBox(decimals=5, minimum=0.0, maximum=1.0, singleStep=0.001)
         self.lr.setSpecialValueText("default for the optimizer")
-        self.schedule = QComboBox()
-        for text, key in (
-            ("Exponential (0.94 every 2 epochs)", "exponential"),
-            ("Cosine", "cosine"),
-            ("Constant", "constant"),
-        ):
-            self.schedule.addItem(text, key)
+        self.schedule = _choices(
+            (
+                ("Exponential (0.94 every 2 epochs)", "exponential"),
+                ("Cosine", "cosine"),
+                ("Constant", "constant"),
+            )
+        )
         self.label_smoothing = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.5, singleStep=0.05)
         self.label_smoothing.setValue(0.1)
         self.label_smoothing.setToolTip("The paper's label-smoothing regularizer (ε = 0.1)")

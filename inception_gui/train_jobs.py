@@ -6,8 +6,6 @@ torch before it is called.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from inception_gui.workers import CancelToken
 
 __all__ = ["ControlToken", "check_job", "holds_run", "imagenet_on_disk", "train_job"]
@@ -21,8 +19,10 @@ def imagenet_on_disk() -> bool:
 
 
 def holds_run(folder: str) -> bool:
-    """Whether ``folder`` holds a run's checkpoint, which a new run would replace."""
-    return bool(folder) and (Path(folder).expanduser() / "last.safetensors").exists()
+    """Whether ``folder`` holds a run, which the engine would refuse to write over."""
+    from model.train import holds_run as engine_rule
+
+    return bool(folder) and engine_rule(folder)
 
 
 def check_job(folder: str, val_dir: str | None, val_fraction: float):

@@ -72,9 +72,7 @@ class TrainTab(QWidget):
         self.val_edit = QLineEdit()
         self.val_edit.setPlaceholderText("Optional: a separate validation folder")
         self.val_edit.editingFinished.connect(self.check_folder)
-        self.val_edit.textChanged.connect(
-            lambda text: self.val_fraction.setEnabled(not self.running and not text.strip())
-        )
+        self.val_edit.textChanged.connect(lambda _text: self._update_val_fraction(self.running))
         self.val_fraction = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.5, singleStep=0.05)
         self.val_fraction.setValue(0.2)
         self.val_fraction.setPrefix("or hold out ")
@@ -359,7 +357,10 @@ class TrainTab(QWidget):
         inputs = (self.folder_edit, self.browse_button, self.val_edit, self.out_edit)
         for w in (*inputs, self.settings):
             w.setEnabled(not running)
-        # A validation folder replaces the held-out share.
+        self._update_val_fraction(running)
+
+    def _update_val_fraction(self, running: bool) -> None:
+        # A validation folder replaces the held-out share; a run keeps its split.
         self.val_fraction.setEnabled(not running and not self.val_edit.text().strip())
 
     def _best_checkpoint(self) -> str | None:

@@ -255,6 +255,12 @@ def _state_path(resume: str) -> Path:
     return path.with_name(path.name.removesuffix(".safetensors") + ".state.pt")
 
 
+def holds_run(out_dir: str | Path) -> bool:
+    """Whether ``out_dir`` holds a run's files, which a new run there would replace."""
+    out = Path(out_dir).expanduser()
+    return any((out / name).exists() for name in (LAST, STATE))
+
+
 def load_resume_state(resume: str) -> dict[str, Any]:
     """Read the state saved beside a ``last.safetensors`` (or in a run folder).
 
@@ -336,12 +342,11 @@ def train(
 
     control = control or TrainControl()
     resume = load_resume_state(config.resume) if config.resume else None
-    out = Path(config.out_dir).expanduser()
-    if resume is None and any((out / name).exists() for name in (LAST, STATE)):
+    if resume is None and holds_run(config.out_dir):
         # A new run's first epoch is always its best: it would replace that run's files.
         raise TrainingError(
-            f"'{out}' already holds a training run ({LAST}): choose another folder, "
-            "or resume that run"
+            f"'{Path(config.out_dir).expanduser()}' already holds a training run ({LAST}): "
+            "choose another folder, or resume that run"
         )
     if resume is not None:
         config = _with_saved_recipe(config, resume)

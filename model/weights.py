@@ -305,6 +305,7 @@ def _load_file(path: Path, variant: Variant | str | None) -> tuple[Inception3, W
             preprocess=ckpt.preprocess,
             transform_input=ckpt.transform_input,
             path=str(path),
+            has_aux=net.AuxLogits is not None,
             training=ckpt.training,
         )
         return net, info
@@ -319,6 +320,7 @@ def _load_file(path: Path, variant: Variant | str | None) -> tuple[Inception3, W
         preprocess=imagenet_preprocess(),
         transform_input=True,
         path=str(path),
+        has_aux=net.AuxLogits is not None,
     )
     return net, info
 
@@ -366,7 +368,7 @@ def load_network(
             transform_input=False,
             trained=False,
         )
-        return net.eval(), replace(info, has_aux=net.AuxLogits is not None)
+        return net.eval(), info
     if key == "imagenet":
         if variant is not None and Variant.parse(variant) is not Variant.V3:
             raise ValueError("ImageNet weights exist for the 'v3' variant only")
@@ -379,6 +381,6 @@ def load_network(
             cached = download_imagenet_weights(progress=progress, cancel=cancel)
         net, info = _load_file(cached, Variant.V3)
         info = replace(info, source="imagenet", display_name="ImageNet (IMAGENET1K_V1)")
-        return net.eval(), replace(info, has_aux=net.AuxLogits is not None)
+        return net.eval(), info
     net, info = _load_file(Path(weights).expanduser(), variant)
-    return net.eval(), replace(info, has_aux=net.AuxLogits is not None)
+    return net.eval(), info

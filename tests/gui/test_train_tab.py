@@ -94,6 +94,9 @@ def test_closing_during_training_asks_then_stops_cleanly(
     qtbot.waitUntil(lambda: tab.start_button.isEnabled(), timeout=30_000)
     tab.start()
     qtbot.waitUntil(lambda: "batch" in tab.progress_label.text(), timeout=60_000)
+    # The run's folders and split stay as they are until it ends.
+    locked = (tab.folder_edit, tab.browse_button, tab.val_fraction, tab.out_edit, tab.settings)
+    assert not any(w.isEnabled() for w in locked)
     asked = []
     monkeypatch.setattr(window, "confirm_close_during_training", lambda: asked.append(1) or False)
     window.close()
