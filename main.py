@@ -2,7 +2,7 @@
 
 import sys
 
-from inception_gui.cli import main
+from inception_gui.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -83,7 +83,7 @@ def make_photos(folder: Path, count: int, seed: int = 0) -> list[Path]:
 
 def make_weights(path: Path, photos: list[Path]) -> None:
     """Random v3 weights, BatchNorm calibrated on a few photos, in torchvision's format."""
-    from model.preprocess import imagenet_preprocess
+    from model.data.preprocess import imagenet_preprocess
 
     torch.manual_seed(0)
     net = build_network("v3", transform_input=True)
@@ -186,7 +186,7 @@ def bench_memory(clf, images: list[Image.Image], count: int) -> Row:
 
 def agreement(clf, photos: list[Path]) -> dict[str, float]:
     """Fast path (draft decoding, reduced precision) against the fp32 reference, full decode."""
-    from model.images import load_image
+    from model.data.images import load_image
 
     prep = clf.info.preprocess
     full = torch.stack([prep(load_image(p)) for p in photos])

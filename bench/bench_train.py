@@ -5,12 +5,12 @@ Figures (images per second, higher is better):
 1. Full fine-tuning, one optimizer step at 299 px, at batch 32 (the paper's and
    the engine's default) and 16: torchvision's ``inception_v3``
    in fp32 eager with the default memory format, against the engine's own step
-   (``model.trainer.Trainer._step``: bf16 autocast where the CPU computes it,
+   (``model.training.trainer.Trainer._step``: bf16 autocast where the CPU computes it,
    channels-last, average-pool branches pooled after their 1x1 conv, multi-tensor
    optimizer update). Same weights, same batch, same loss (label smoothing and the
    aux head at 0.4), same optimizer (RMSProp, the paper's settings) and clipping.
    The two alternate step by step so that a busy machine slows both alike.
-2. Head-only epochs through ``model.train.train`` on a generated folder of JPEGs:
+2. Head-only epochs through ``model.training.engine.train`` on a generated folder of JPEGs:
    without the feature cache (every epoch runs the frozen backbone) and with it
    (epoch 1 builds the cache; later epochs train the classifier on it).
 
@@ -38,11 +38,11 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.data import check_dataset  # noqa: E402
-from model.distributed import World  # noqa: E402
-from model.recipe import detect_precision, set_train_mode  # noqa: E402
-from model.train import EpochEnd, TrainConfig, train  # noqa: E402
-from model.trainer import Trainer  # noqa: E402
+from model.data.folders import check_dataset  # noqa: E402
+from model.training.distributed import World  # noqa: E402
+from model.training.engine import EpochEnd, TrainConfig, train  # noqa: E402
+from model.training.recipe import detect_precision, set_train_mode  # noqa: E402
+from model.training.trainer import Trainer  # noqa: E402
 
 CLASSES = 4
 

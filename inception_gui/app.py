@@ -5,17 +5,15 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from inception_gui.core.resources import resource
 from inception_gui.main_window import MainWindow
 
-__all__ = ["RESOURCES", "create_app", "main"]
-
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+__all__ = ["create_app", "main"]
 
 
 def create_app(argv: Sequence[str] | None = None) -> QApplication:
@@ -24,9 +22,9 @@ def create_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setOrganizationName("InceptionGUI")
     app.setApplicationName("Inception GUI")
     app.setDesktopFileName("inception-gui")
-    icon = RESOURCES / "inception-gui.svg"
+    icon = resource("inception-gui.svg")
     if icon.is_file():
-        app.setWindowIcon(QIcon(str(icon)))
+        app.setWindowIcon(QIcon(str(icon)))  # a real file: wheels install unzipped
     return app
 
 

@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inception_gui.classify_tab import ClassifyTab
-from inception_gui.explorer_tab import ExplorerTab
-from inception_gui.session import ModelSession, ModelState
-from inception_gui.train_tab import TrainTab
-from inception_gui.widgets import WEIGHTS_FILTER, Banner, precision_combo
-from inception_gui.workers import WorkerHub
+import model
+from inception_gui.classify.tab import ClassifyTab
+from inception_gui.core.session import ModelSession, ModelState
+from inception_gui.core.workers import WorkerHub
+from inception_gui.explorer.tab import ExplorerTab
+from inception_gui.export_dialog import ExportDialog
+from inception_gui.train.tab import TrainTab
+from inception_gui.widgets.common import WEIGHTS_FILTER, Banner, precision_combo
 
 __all__ = ["MainWindow"]
 
@@ -35,9 +37,7 @@ log = logging.getLogger(__name__)
 
 
 def _devices_job() -> list:
-    from model import list_devices
-
-    return list_devices()
+    return model.list_devices()
 
 
 class MainWindow(QMainWindow):
@@ -301,8 +301,6 @@ class MainWindow(QMainWindow):
         self.download_button.setEnabled(True)
 
     def _on_export_clicked(self) -> None:
-        from inception_gui.dialogs import ExportDialog
-
         state = self.session.state
         if state is None:
             return
@@ -323,12 +321,12 @@ class MainWindow(QMainWindow):
     def _on_devices_listed(self, devices: list) -> None:
         wanted = self.session.device
         self.device_combo.clear()
-        model = self.device_combo.model()
+        items = self.device_combo.model()
         for i, d in enumerate(devices):
             self.device_combo.addItem(d.label if d.available else f"{d.label} — {d.reason}", d.key)
             if not d.available:
-                model.item(i).setEnabled(False)
-                model.item(i).setToolTip(d.reason)
+                items.item(i).setEnabled(False)
+                items.item(i).setToolTip(d.reason)
         index = self.device_combo.findData(wanted)
         self.device_combo.setCurrentIndex(max(index, 0))
 

@@ -1,4 +1,4 @@
-"""Inception v3 and everything torch: network, weights, prediction, layer summary.
+"""Inception v3 and everything torch: network, weights, data, inference, training.
 
 This package never imports Qt or ``inception_gui``; scripts use it directly::
 
@@ -9,127 +9,90 @@ This package never imports Qt or ``inception_gui``; scripts use it directly::
     from model import TrainConfig, train
     for event in train(TrainConfig("my_photos/", "runs/my_photos", epochs=5)):
         print(event)
+
+``import model`` is cheap and does not import torch (PEP 562): each name below is imported
+from its room the first time it is used. The rooms:
+
+- :mod:`model.errors`, :mod:`model.precision`: torch-free definitions every caller shares.
+- :mod:`model.network`: the blocks, the Inception3 builder, summaries, comparisons, the fast copy.
+- :mod:`model.weights`: the ImageNet record, the checkpoint format, loading.
+- :mod:`model.data`: image decoding, preprocessing, training folders and splits.
+- :mod:`model.inference`: the classifier, Grad-CAM, feature maps, export.
+- :mod:`model.training`: configuration and events (torch-free), the engine and its parts.
 """
 
-from model.checkpoint import Checkpoint, CheckpointError, read_checkpoint, save_checkpoint
-from model.compare import (
-    FactorizationFigures,
-    StageFigures,
-    StageRow,
-    VariantComparison,
-    compare_variants,
-)
-from model.data import DatasetReport, check_dataset
-from model.device import DeviceChoice, DeviceError, list_devices, resolve_device
-from model.explain import ActivationMap, explain, overlay, resolve_class
-from model.export import (
-    ExportCheck,
-    export_onnx,
-    export_torchscript,
-    read_export_metadata,
-    verify_export,
-)
-from model.fastpath import Precision, PrecisionError, resolve_precision
-from model.features import ChannelMap, FeatureMaps, camera_layers, feature_maps
-from model.images import ImageLoadError, iter_image_files, load_image
-from model.mistakes import (
-    ValSample,
-    cell_samples,
-    reveal_in_file_manager_command,
-    top5_for,
-)
-from model.network import MIN_INPUT_SIZE, Inception3, Variant, build_network
-from model.predict import Classifier, ImageResult, Prediction, load_classifier
-from model.preprocess import Preprocess, imagenet_preprocess
-from model.summary import LayerNode, NetworkSummary, summarize, summarize_module
-from model.train import (
-    BatchProgress,
-    DatasetChecked,
-    EpochEnd,
-    TrainConfig,
-    TrainControl,
-    TrainingDone,
-    TrainingError,
-    detect_precision,
-    train,
-)
-from model.weights import (
-    DownloadCancelled,
-    WeightsInfo,
-    WeightsUnavailableError,
-    download_imagenet_weights,
-    imagenet_cache_path,
-    imagenet_categories,
-    load_network,
-)
+from model._lazy import lazy_exports
 
-__all__ = [
-    "MIN_INPUT_SIZE",
-    "ActivationMap",
-    "BatchProgress",
-    "ChannelMap",
-    "Checkpoint",
-    "CheckpointError",
-    "Classifier",
-    "DatasetChecked",
-    "DatasetReport",
-    "DeviceChoice",
-    "DeviceError",
-    "DownloadCancelled",
-    "EpochEnd",
-    "ExportCheck",
-    "FactorizationFigures",
-    "FeatureMaps",
-    "ImageLoadError",
-    "ImageResult",
-    "Inception3",
-    "LayerNode",
-    "NetworkSummary",
-    "Precision",
-    "PrecisionError",
-    "Prediction",
-    "Preprocess",
-    "StageFigures",
-    "StageRow",
-    "TrainConfig",
-    "TrainControl",
-    "TrainingDone",
-    "TrainingError",
-    "ValSample",
-    "Variant",
-    "VariantComparison",
-    "WeightsInfo",
-    "WeightsUnavailableError",
-    "build_network",
-    "camera_layers",
-    "cell_samples",
-    "check_dataset",
-    "compare_variants",
-    "detect_precision",
-    "download_imagenet_weights",
-    "explain",
-    "export_onnx",
-    "export_torchscript",
-    "feature_maps",
-    "imagenet_cache_path",
-    "imagenet_categories",
-    "imagenet_preprocess",
-    "iter_image_files",
-    "list_devices",
-    "load_classifier",
-    "load_image",
-    "load_network",
-    "overlay",
-    "read_checkpoint",
-    "read_export_metadata",
-    "resolve_class",
-    "resolve_device",
-    "resolve_precision",
-    "reveal_in_file_manager_command",
-    "save_checkpoint",
-    "summarize",
-    "summarize_module",
-    "top5_for",
-    "train",
-    "verify_export",
-]
+_EXPORTS = {
+    "Checkpoint": "model.weights.checkpoint",
+    "read_checkpoint": "model.weights.checkpoint",
+    "save_checkpoint": "model.weights.checkpoint",
+    "CheckpointError": "model.errors",
+    "DeviceError": "model.errors",
+    "DownloadCancelled": "model.errors",
+    "ImageLoadError": "model.errors",
+    "PrecisionError": "model.errors",
+    "TrainingError": "model.errors",
+    "WeightsUnavailableError": "model.errors",
+    "FactorizationFigures": "model.network.compare",
+    "StageFigures": "model.network.compare",
+    "StageRow": "model.network.compare",
+    "VariantComparison": "model.network.compare",
+    "compare_variants": "model.network.compare",
+    "DatasetReport": "model.data.folders",
+    "check_dataset": "model.data.folders",
+    "DeviceChoice": "model.device",
+    "list_devices": "model.device",
+    "resolve_device": "model.device",
+    "ActivationMap": "model.inference.explain",
+    "explain": "model.inference.explain",
+    "overlay": "model.inference.explain",
+    "resolve_class": "model.inference.explain",
+    "ExportCheck": "model.inference.export",
+    "export_onnx": "model.inference.export",
+    "export_torchscript": "model.inference.export",
+    "read_export_metadata": "model.inference.export",
+    "verify_export": "model.inference.export",
+    "Precision": "model.precision",
+    "resolve_precision": "model.precision",
+    "ChannelMap": "model.inference.features",
+    "FeatureMaps": "model.inference.features",
+    "camera_layers": "model.inference.features",
+    "feature_maps": "model.inference.features",
+    "iter_image_files": "model.data.images",
+    "load_image": "model.data.images",
+    "ValSample": "model.training.mistakes",
+    "cell_samples": "model.training.mistakes",
+    "reveal_in_file_manager_command": "model.training.mistakes",
+    "top5_for": "model.training.mistakes",
+    "MIN_INPUT_SIZE": "model.network.variants",
+    "Variant": "model.network.variants",
+    "Inception3": "model.network.inception",
+    "build_network": "model.network.inception",
+    "Classifier": "model.inference.classifier",
+    "ImageResult": "model.inference.classifier",
+    "Prediction": "model.inference.classifier",
+    "load_classifier": "model.inference.classifier",
+    "Preprocess": "model.data.preprocess",
+    "imagenet_preprocess": "model.data.preprocess",
+    "LayerNode": "model.network.summary",
+    "NetworkSummary": "model.network.summary",
+    "summarize": "model.network.summary",
+    "summarize_module": "model.network.summary",
+    "TrainConfig": "model.training.config",
+    "TrainControl": "model.training.config",
+    "BatchProgress": "model.training.events",
+    "DatasetChecked": "model.training.events",
+    "EpochEnd": "model.training.events",
+    "TrainingDone": "model.training.events",
+    "train": "model.training.engine",
+    "detect_precision": "model.training.recipe",
+    "WeightsInfo": "model.weights.loading",
+    "load_network": "model.weights.loading",
+    "download_imagenet_weights": "model.weights.imagenet",
+    "imagenet_cache_path": "model.weights.imagenet",
+    "imagenet_categories": "model.weights.imagenet",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 
 import torch
 
+from model.errors import DeviceError
+
 __all__ = ["DeviceChoice", "DeviceError", "list_devices", "resolve_device"]
-
-
-class DeviceError(Exception):
-    """A device that was asked for and cannot be used."""
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ def test_download_imagenet_weights_with_progress(qtbot, settings, tmp_path, monk
 
     from inception_gui.main_window import MainWindow
     from model import build_network
-    from model import weights as weights_module
+    from model.weights import imagenet as weights_module
 
     served = tmp_path / "served.pth"
     torch.save(build_network("v3", init_weights=False).state_dict(), served)

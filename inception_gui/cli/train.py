@@ -1,0 +1,261 @@
+"""The ``inception-gui train`` subcommand: fine-tune on a folder from the terminal.
+
+Parses the options into a :class:`model.training.engine.TrainConfig`, runs
+:func:`model.training.engine.train` and prints its events as a progress line or as JSON
+lines. Works under ``torchrun --nproc-per-node N``, where only rank 0 speaks.
+The first Ctrl-C finishes the current batch and keeps the checkpoint. Torch is
+imported only when the subcommand runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+
+import model
+from inception_gui.cli.common import _add_model_arguments, _error, _int_in
+from model.errors import TrainingError
+from model.training.config import (
+    OPTIMIZERS,
+    SCHEDULES,
+    TRAIN_FROM,
+    TrainConfig,
+    TrainControl,
+    format_duration,
+)
+from model.training.events import BatchProgress, DatasetChecked, EpochEnd, TrainingDone
+
+__all__ = ["add_parser", "run"]
+
+
+def _train_config(args: argparse.Namespace):
+    import time
+    from pathlib import Path
+
+    out = args.out
+    if out is None and args.resume:
+        resume = Path(args.resume).expanduser()
+        out = str(resume if resume.is_dir() else resume.parent)
+    if out is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")  # under torchrun only rank 0's folder is written
+        out = str(Path("runs") / f"{Path(args.folder).resolve().name}-{stamp}")
+    return TrainConfig(
+        data_dir=args.folder,
+        out_dir=out,
+        val_dir=args.val_dir,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+        weights=args.weights,
+        variant=args.variant or "v3",
+        train_from=args.train_from,
+        epochs=args.epochs if args.epochs is not None or args.resume else 10,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        label_smoothing=args.label_smoothing,
+        use_aux=not args.no_aux,
+        grad_clip=args.grad_clip or None,
+        input_size=args.input_size,
+        random_resized_crop=not args.no_augment,
+        hflip=not args.no_augment,
+        cache_features=not args.no_cache,
+        precision=args.precision,
+        device=args.device,
+        early_stopping_patience=args.early_stopping,
+        resume=args.resume,
+        num_workers=args.workers,
+    )
+
+
+# TrainConfig's fields that its errors name, as the command line spells them.
+_FLAGS = {
+    "early_stopping_patience": "--early-stopping",
+    "label_smoothing": "--label-smoothing",
+    "val_fraction": "--val-fraction",
+    "weight_decay": "--weight-decay",
+    "batch_size": "--batch-size",
+    "input_size": "--input-size",
+    "grad_clip": "--grad-clip",
+}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``train``: 0 when done, 130 when interrupted, 2 on a refused setting."""
+    import os
+    import signal
+
+    quiet = int(os.environ.get("RANK", "0")) != 0  # one voice under torchrun: rank 0's
+    try:
+        config = _train_config(args)
+    except ValueError as exc:  # in the words of the command line: --batch-size, not batch_size
+        message = str(exc)
+        for field, flag in _FLAGS.items():  # whole words only: a path may hold these too
+            message = re.sub(rf"(?<![\w/.-]){field}(?![\w/.-])", flag, message)
+        return 2 if quiet else _error(message)
+    cached = config.train_from == "head" and config.cache_features and not args.resume
+    if cached and not (quiet or args.json):  # (a resumed run keeps its saved recipe)
+        print(
+            "head only: the frozen network's features are computed once from centre crops, "
+            "so there is no augmentation (--no-cache to augment, at a full pass an epoch)",
+            file=sys.stderr,
+        )
+    control = TrainControl()
+
+    def on_interrupt(signum, frame):  # first Ctrl-C: finish the batch, keep the checkpoint
+        control.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    printer = _TrainPrinter(json_lines=args.json, quiet=quiet)
+    try:
+        for event in model.train(config, control):
+            printer.show(event)
+    except TrainingError as exc:
+        printer.finish_line()
+        return 2 if quiet else _error(str(exc))
+    except KeyboardInterrupt:
+        printer.finish_line()
+        if not quiet:
+            print("interrupted; the last finished epoch's checkpoint is kept", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 130 if printer.cancelled else 0
+
+
+class _TrainPrinter:
+    """Training events to the terminal: a one-line progress bar on stderr, or JSON lines."""
+
+    def __init__(self, json_lines: bool, quiet: bool) -> None:
+        self.json_lines, self.quiet = json_lines, quiet
+        self.cancelled = False
+        self._shown_at = 0.0  # when the progress line was last redrawn
+        self._line_open = False
+
+    def show(self, event) -> None:
+        if isinstance(event, TrainingDone):
+            self.cancelled = event.cancelled
+        if self.quiet:
+            return
+        if self.json_lines:
+            print(json.dumps(_event_dict(event)), flush=True)
+            return
+        handlers = {
+            DatasetChecked: self._on_DatasetChecked,
+            BatchProgress: self._on_BatchProgress,
+            EpochEnd: self._on_EpochEnd,
+            TrainingDone: self._on_TrainingDone,
+        }
+        handlers[type(event)](event)
+
+    def finish_line(self) -> None:
+        if self._line_open:
+            print(file=sys.stderr, flush=True)
+            self._line_open = False
+
+    def _on_DatasetChecked(self, event) -> None:
+        r = event.report
+        print(f"dataset: {r.train_dir}" + (f" (validation: {r.val_dir})" if r.val_dir else ""))
+        if r.class_names and r.train_counts:  # counted only once the classes are usable
+            width = max(5, *(len(n) for n in r.class_names))
+            print(f"  {'class':<{width}}  {'train':>6}  {'val':>6}")
+            for name in r.class_names:
+                counts = f"{r.train_counts.get(name, 0):>6}  {r.val_counts.get(name, 0):>6}"
+                print(f"  {name:<{width}}  {counts}")
+        for path, reason in r.unreadable:
+            print(f"  skipped (unreadable): {path}: {reason}")
+        for warning in r.warnings:
+            print(f"warning: {warning}")
+        # Errors end the run: the TrainingError that follows says them, once.
+
+    def _on_BatchProgress(self, e) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self._shown_at < 0.1 and e.batch != e.batches:
+            return  # a redraw ten times a second is plenty for a person
+        self._shown_at = now
+        stats = "" if e.phase == "caching" else f"  loss {e.loss:.4f}  acc {e.accuracy:6.1%}"
+        line = (
+            f"epoch {e.epoch}/{e.epochs} {e.phase:<7} {e.batch:>5}/{e.batches}"
+            f"{stats}  {e.images_per_s:7.1f} img/s  ETA {format_duration(e.eta_s)}"
+        )
+        print(f"\r{line:<96}", end="", file=sys.stderr, flush=True)
+        self._line_open = True
+
+    def _on_EpochEnd(self, e) -> None:
+        self.finish_line()
+        val = "" if e.val_loss is None else f"  val loss {e.val_loss:.4f} acc {e.val_accuracy:6.1%}"
+        best = "  (best)" if e.is_best else ""
+        print(
+            f"epoch {e.epoch}/{e.epochs}  train loss {e.train_loss:.4f} acc {e.train_accuracy:6.1%}"
+            f"{val}  lr {e.lr:.3g}{best}",
+            flush=True,
+        )
+
+    def _on_TrainingDone(self, e) -> None:
+        self.finish_line()
+        how = "cancelled" if e.cancelled else "stopped early" if e.stopped_early else "done"
+        print(f"{how}: {e.epochs_run} epoch(s) run in this call, in {e.out_dir}")
+        if e.last_checkpoint:
+            print(f"  last: {e.last_checkpoint}\n  best: {e.best_checkpoint}")
+
+
+def _event_dict(event) -> dict:
+    from dataclasses import asdict
+
+    if isinstance(event, DatasetChecked):
+        return {"event": "DatasetChecked", **event.report.summary()}
+    return {"event": type(event).__name__, **asdict(event)}
+
+
+def add_parser(sub) -> None:
+    """Add ``train`` to the subcommands."""
+    tr = sub.add_parser("train", help="fine-tune on a folder with one sub-folder per class")
+    tr.add_argument("folder", metavar="FOLDER", help="training images, one sub-folder per class")
+    tr.add_argument("--val-dir", help="validation folder (default: hold out --val-fraction)")
+    tr.add_argument("--val-fraction", type=float, default=0.2, help="held out per class (0.2)")
+    tr.add_argument("--out", help="output folder (default: runs/FOLDER-TIMESTAMP)")
+    _add_model_arguments(tr, precision=True)  # --variant: v3 by default (a file brings its own)
+    tr.add_argument(
+        "--train-from",
+        choices=TRAIN_FROM,
+        default="head",
+        help="the layers that learn (default head)",
+    )
+    tr.add_argument(
+        "--epochs",
+        type=_int_in(1, 100_000),
+        help="epochs in all (default 10; with --resume: the saved run's)",
+    )
+    tr.add_argument(
+        "--batch-size", type=_int_in(1, 4096), default=32, help="per process (default 32)"
+    )
+    tr.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="rmsprop",
+        help="default rmsprop, the paper's (decay 0.9, epsilon 1.0)",
+    )
+    tr.add_argument("--lr", type=float, default=None, help="default: the optimizer's")
+    tr.add_argument("--weight-decay", type=float, default=None, help="default: the optimizer's")
+    tr.add_argument("--schedule", choices=SCHEDULES, default="exponential")
+    tr.add_argument("--label-smoothing", type=float, default=0.1)
+    tr.add_argument("--no-aux", action="store_true", help="train without the auxiliary head")
+    tr.add_argument("--grad-clip", type=float, default=2.0, help="0 turns clipping off")
+    tr.add_argument(
+        "--input-size", type=_int_in(75, 1024), default=299, help="square input side (75-1024)"
+    )
+    tr.add_argument("--no-augment", action="store_true", help="centre crops, no flips")
+    tr.add_argument(
+        "--no-cache", action="store_true", help="head only: augment, run the network every epoch"
+    )
+    tr.add_argument("--early-stopping", type=int, metavar="N", help="stop after N worse epochs")
+    tr.add_argument("--resume", metavar="PATH", help="a last.safetensors or its run folder")
+    tr.add_argument("--workers", type=int, default=0, help="data loading processes (0)")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--json", action="store_true", help="one JSON object per event and line")

@@ -1,0 +1,1 @@
+"""What every tab shares: the job hub, the model session, drop and paste, pictures, resources."""

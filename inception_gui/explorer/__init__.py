@@ -1,0 +1,1 @@
+"""The Explorer tab: the network block by block, with shapes, parameters and mult-adds."""

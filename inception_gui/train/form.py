@@ -1,0 +1,201 @@
+"""The Train tab's recipe settings: sensible defaults, tooltips, advanced ones folded away."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inception_gui.widgets.common import WEIGHTS_FILTER, precision_combo
+from model.training.config import TRAIN_FROM
+
+__all__ = ["TrainSettings"]
+
+START_FROM = (("ImageNet weights", "imagenet"), ("A weights file…", "file"), ("Scratch", "none"))
+_TRAIN_FROM_TEXT = {
+    "head": "Head only (fastest)",
+    "mixed_7": "From Mixed_7 (last blocks)",
+    "mixed_6": "From Mixed_6",
+    "all": "Everything",
+}
+TRAIN_FROM_CHOICES = tuple((_TRAIN_FROM_TEXT[key], key) for key in TRAIN_FROM)
+
+
+def _choices(items) -> QComboBox:
+    """A combo box of ``(text, key)`` pairs; ``currentData()`` gives the key."""
+    combo = QComboBox()
+    for text, key in items:
+        combo.addItem(text, key)
+    return combo
+
+
+class TrainSettings(QWidget):
+    """Starting point, what to train, and the recipe, as ``TrainConfig`` keyword arguments."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.start_from = _choices(START_FROM)
+        self.start_from.setToolTip("Pretrained ImageNet weights learn fastest from few images")
+        self.start_file = ""
+        self.start_from.activated.connect(self._on_start_from_activated)
+        self.start_from.currentIndexChanged.connect(self._on_start_from_changed)
+        self.train_from = _choices(TRAIN_FROM_CHOICES)
+        self.train_from.setToolTip(
+            "Which layers learn. Head only caches the frozen network's features once, "
+            "so epochs after the first take seconds."
+        )
+        self.train_from.currentIndexChanged.connect(self._update_dependent)
+        self.epochs = QSpinBox(minimum=1, maximum=500, value=10)
+        # BatchNorm layers learn from the statistics of a batch: two images at least.
+        self.batch_size = QSpinBox(minimum=2, maximum=512, value=32)
+        self.batch_size.setToolTip("Images per step; the paper used 32")
+        self.input_size = QSpinBox(minimum=75, maximum=599, value=299)
+        self.input_size.setSuffix(" px")
+        self.input_size.setToolTip("Side of the network's input; smaller trains faster")
+        basic = QFormLayout()
+        basic.addRow("Start from", self.start_from)
+        basic.addRow("Train", self.train_from)
+        basic.addRow("Epochs", self.epochs)
+        basic.addRow("Batch size", self.batch_size)
+        basic.addRow("Input size", self.input_size)
+
+        self.advanced_toggle = QToolButton(text="Advanced ▸", checkable=True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.advanced = QGroupBox()
+        self.advanced_toggle.toggled.connect(self._on_advanced_toggled)
+        self.advanced.hide()
+        self.optimizer = _choices(
+            (
+                ("RMSProp (paper: decay 0.9, ε 1.0)", "rmsprop"),
+                ("AdamW", "adamw"),
+                ("SGD with momentum", "sgd"),
+            )
+        )
+        self.lr = QDoubleSpinBox(decimals=5, minimum=0.0, maximum=1.0, singleStep=0.001)
+        self.lr.setSpecialValueText("default for the optimizer")
+        self.schedule = _choices(
+            (
+                ("Exponential (0.94 every 2 epochs)", "exponential"),
+                ("Cosine", "cosine"),
+                ("Constant", "constant"),
+            )
+        )
+        self.label_smoothing = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.5, singleStep=0.05)
+        self.label_smoothing.setValue(0.1)
+        self.label_smoothing.setToolTip("The paper's label-smoothing regularizer (ε = 0.1)")
+        self.use_aux = QCheckBox("Auxiliary head (loss weight 0.4)")
+        self.use_aux.setChecked(True)
+        self.grad_clip = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=100.0, value=2.0)
+        self.grad_clip.setSpecialValueText("off")
+        self.grad_clip.setToolTip("Clip the gradient norm (the paper used 2.0)")
+        self.crop = QCheckBox("Random resized crop")
+        self.crop.setChecked(True)
+        self.flip = QCheckBox("Horizontal flip")
+        self.flip.setChecked(True)
+        self.cache = QCheckBox("Cache features (head only)")
+        self.cache.setChecked(True)
+        self.cache.setToolTip(
+            "Run the frozen network once over centre crops and train the head on the "
+            "saved features: epochs after the first take seconds, but without augmentation"
+        )
+        self.cache.toggled.connect(self._update_dependent)
+        self.precision = precision_combo(
+            "Auto: bf16 on CPUs with AVX-512 bf16 or AMX, bf16 or fp16 on CUDA, else fp32"
+        )
+        self.early_stop = QSpinBox(minimum=0, maximum=100, value=0)
+        self.early_stop.setSpecialValueText("off")
+        self.early_stop.setToolTip(
+            "Stop when validation loss has not improved for this many epochs"
+        )
+        adv = QFormLayout(self.advanced)
+        adv.addRow("Optimizer", self.optimizer)
+        adv.addRow("Learning rate", self.lr)
+        adv.addRow("Schedule", self.schedule)
+        adv.addRow("Label smoothing", self.label_smoothing)
+        adv.addRow("", self.use_aux)
+        adv.addRow("Gradient clipping", self.grad_clip)
+        adv.addRow("Augmentation", self.crop)
+        adv.addRow("", self.flip)
+        adv.addRow("", self.cache)
+        adv.addRow("Precision", self.precision)
+        adv.addRow("Early stopping", self.early_stop)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(basic)
+        outer.addWidget(self.advanced_toggle)
+        outer.addWidget(self.advanced)
+        self._update_dependent()
+
+    def recipe(self) -> dict[str, Any]:
+        """The form as ``TrainConfig`` keyword arguments (all but the folders)."""
+        start = self.start_from.currentData()
+        return {
+            "weights": self.start_file if start == "file" else start,
+            "train_from": self.train_from.currentData(),
+            "epochs": self.epochs.value(),
+            "batch_size": self.batch_size.value(),
+            "optimizer": self.optimizer.currentData(),
+            "lr": self.lr.value() or None,
+            "schedule": self.schedule.currentData(),
+            "label_smoothing": self.label_smoothing.value(),
+            "use_aux": self.use_aux.isChecked(),
+            "grad_clip": self.grad_clip.value() or None,
+            "input_size": self.input_size.value(),
+            "random_resized_crop": self.crop.isChecked(),
+            "hflip": self.flip.isChecked(),
+            "cache_features": self.cache.isChecked(),
+            "precision": self.precision.currentData(),
+            "early_stopping_patience": self.early_stop.value() or None,
+        }
+
+    def _on_start_from_activated(self, _index: int) -> None:
+        if self.start_from.currentData() != "file":
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Start from weights", "", WEIGHTS_FILTER)
+        if path:
+            self.start_file = path
+            self.start_from.setItemText(self.start_from.currentIndex(), Path(path).name)
+        else:
+            self.start_from.setCurrentIndex(0)
+
+    def _on_start_from_changed(self, _index: int) -> None:
+        # Random features teach a head nothing: from scratch, everything learns.
+        if self.start_from.currentData() == "none" and self.train_from.currentData() == "head":
+            self.train_from.setCurrentIndex(self.train_from.findData("all"))
+
+    def _update_dependent(self, *_args) -> None:
+        """Grey out the settings that the chosen layers make moot, and say why."""
+        head = self.train_from.currentData() == "head"
+        cached = head and self.cache.isChecked()
+        self.cache.setEnabled(head)
+        for box in (self.crop, self.flip):
+            box.setEnabled(not cached)
+            box.setToolTip(
+                "Cached features are centre crops: untick 'Cache features' to augment"
+                if cached
+                else ""
+            )
+        reads_mixed_6 = self.train_from.currentData() in ("mixed_6", "all")
+        self.use_aux.setEnabled(reads_mixed_6)
+        self.use_aux.setToolTip(
+            "The auxiliary head reads Mixed_6e, so it trains only when Mixed_6 learns"
+            if not reads_mixed_6
+            else "Trains an extra classifier on Mixed_6e; its loss is added at weight 0.4"
+        )
+
+    def _on_advanced_toggled(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_toggle.setText("Advanced ▾" if shown else "Advanced ▸")

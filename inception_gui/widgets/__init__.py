@@ -1,0 +1,1 @@
+"""Widgets shared by the tabs: prediction bars, pictures, banners, charts, formatting."""

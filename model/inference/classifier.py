@@ -1,0 +1,307 @@
+"""Classifying images: the public entry point that scripts and the GUI share.
+
+Predictions run on the fast path of :mod:`model.network.fastpath` (folded BatchNorm,
+channels-last, bf16/fp16 where the device has it); ``Classifier.network``
+stays the plain fp32 network for anything that needs hooks or gradients.
+Folders are decoded in a small thread pool ahead of inference: Pillow
+releases the GIL while it decodes, so the next batch decodes while this one
+runs through the network.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import NamedTuple, overload
+
+import torch
+from PIL import Image
+
+from model.data.images import ImageLoadError, load_image, to_rgb
+from model.device import resolve_device
+from model.inference.locks import network_lock
+from model.network.fastpath import Precision, build_fast_network, resolve_precision
+from model.network.inception import Inception3, Variant
+from model.weights.loading import WeightsInfo, load_network
+
+__all__ = ["Classifier", "ImageResult", "Prediction", "load_classifier"]
+
+ImageInput = str | os.PathLike[str] | Image.Image
+_Loaded = tuple[str, torch.Tensor | None, str | None]  # source, tensor, or why not
+
+# Decoding threads for a folder: two keep a 2-core CPU busy beside inference
+# without starving it; more only add memory for images waiting their turn.
+DECODE_WORKERS = 2
+
+
+class Prediction(NamedTuple):
+    """One class of a top-k: its label, its index in the classifier, its probability."""
+
+    label: str
+    index: int
+    probability: float
+
+
+@dataclass(frozen=True)
+class ImageResult(Sequence[Prediction]):
+    """The top-k for one input, or why there is none.
+
+    Behaves as the list of its predictions (empty when ``error`` is set), so
+    ``results[0][0].label`` is the first image's top-1 label.
+    """
+
+    source: str  # the path, or "<image N>" for an in-memory image
+    predictions: tuple[Prediction, ...] = ()  # best first
+    error: str | None = None  # why the image could not be classified
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @overload
+    def __getitem__(self, i: int) -> Prediction: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Prediction]: ...
+    def __getitem__(self, i):
+        return self.predictions[i]
+
+    def __len__(self) -> int:
+        return len(self.predictions)
+
+
+class Classifier:
+    """A loaded network on a device, ready to classify images.
+
+    Build one with :func:`load_classifier`.
+
+    Attributes
+    ----------
+    info : WeightsInfo
+        What the weights are: source, class names, preprocessing.
+    device : torch.device
+        Where the network runs.
+    network : Inception3
+        The reference network: fp32, eval mode, BatchNorm intact, on
+        ``device``. Predictions do not use it, so forward hooks and gradients
+        on it (e.g. on ``network.Mixed_7c``) see exactly what was loaded.
+        After changing its weights, call :meth:`set_precision` to rebuild the
+        fast path from them.
+    """
+
+    def __init__(
+        self,
+        network: Inception3,
+        info: WeightsInfo,
+        device: torch.device,
+        precision: str | Precision = Precision.AUTO,
+    ) -> None:
+        network.drop_aux()  # inference never uses the aux head
+        self._requested = Precision.parse(precision)
+        resolved = resolve_precision(self._requested, device)  # fail before any work
+        self.network = network.eval().to(device)
+        self.info = info
+        self.device = device
+        self._transform = info.preprocess.transform
+        self._fast = build_fast_network(network, device, resolved, info.preprocess.crop_size)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.info.class_names
+
+    @property
+    def precision(self) -> str:
+        """The precision predictions run in on this device: ``"fp32"``, ``"bf16"`` or ``"fp16"``."""
+        return self._fast.precision.value
+
+    @property
+    def requested_precision(self) -> str:
+        """What was asked for (``"auto"`` included); re-resolved by :meth:`to`."""
+        return self._requested.value
+
+    def set_precision(self, precision: str | Precision) -> Classifier:
+        """Predict in ``"auto"``, ``"fp32"``, ``"bf16"`` or ``"fp16"`` from now on.
+
+        Rebuilds the fast network from :attr:`network` (a second or so for
+        299 px). A batch already running finishes in the old precision.
+
+        Raises
+        ------
+        PrecisionError
+            (a ``ValueError``) for an unknown name or one the device cannot
+            run, e.g. fp16 on a CPU; the classifier is then unchanged.
+        """
+        return self._rebuild(self.device, Precision.parse(precision))
+
+    def network_lock(self) -> threading.RLock:
+        """The lock that Grad-CAM, feature maps, export and moves hold while using the network."""
+        return network_lock(self.network)
+
+    def to(
+        self, device: str | torch.device, precision: str | Precision | None = None
+    ) -> Classifier:
+        """Move to another device (``"cpu"``, ``"cuda:0"``...), re-resolving the precision.
+
+        ``precision`` changes it at the same time; by default the requested
+        one is kept (``auto`` then picks anew for the device). Raises
+        :class:`PrecisionError` before moving anything if the device cannot
+        run the precision (fp16 requested, moving to a CPU).
+        """
+        wanted = self._requested if precision is None else Precision.parse(precision)
+        return self._rebuild(resolve_device(device), wanted)
+
+    def _rebuild(self, device: torch.device, wanted: Precision) -> Classifier:
+        resolved = resolve_precision(wanted, device)
+        crop = self.info.preprocess.crop_size
+        self.network.to(device)
+        fast = build_fast_network(self.network, device, resolved, crop)
+        # One assignment swaps paths, so a batch in another thread sees old or new, whole.
+        self._fast, self.device, self._requested = fast, device, wanted
+        return self
+
+    def _load(self, item: ImageInput, position: int) -> _Loaded:
+        """Decode and preprocess one input (runs in the decoding threads)."""
+        try:
+            if isinstance(item, Image.Image):
+                return f"<image {position}>", self._transform(to_rgb(item)), None
+            image = load_image(item, target_size=self.info.preprocess.resize_size)
+            return str(item), self._transform(image), None
+        except ImageLoadError as exc:
+            return exc.path, None, exc.reason
+
+    def logits(self, batch: torch.Tensor) -> torch.Tensor:
+        """Raw logits for a preprocessed ``N x 3 x H x W`` batch (float32, on the CPU).
+
+        These come from the fast path, in :attr:`precision`; for the fp32
+        reference, call :attr:`network` directly.
+        """
+        return self._fast(batch).cpu()
+
+    def _topk(self, logits: torch.Tensor, k: int) -> list[tuple[Prediction, ...]]:
+        probs = logits.softmax(dim=1)
+        k = min(k, probs.shape[1])
+        values, indices = probs.topk(k, dim=1)
+        names = self.info.class_names
+        return [
+            tuple(Prediction(names[i], i, float(p)) for p, i in zip(row_p.tolist(), row_i.tolist()))
+            for row_p, row_i in zip(values, indices)
+        ]
+
+    def iter_predict(
+        self,
+        images: Iterable[ImageInput],
+        k: int = 5,
+        batch_size: int = 8,
+        cancel: Callable[[], bool] | None = None,
+    ) -> Iterator[ImageResult]:
+        """Yield one :class:`ImageResult` per input, in order, a batch at a time.
+
+        An unreadable input yields a result with ``error`` set; the rest go on.
+        ``cancel`` is polled between images; returning True ends the iteration.
+        Inputs are decoded ahead in a few threads while earlier batches run
+        through the network; a single input is decoded in the calling thread.
+        """
+        pending: list[_Loaded] = []
+
+        def flush() -> Iterator[ImageResult]:
+            tensors = [t for _, t, _ in pending if t is not None]
+            tops = iter(self._topk(self.logits(torch.stack(tensors)), k)) if tensors else iter(())
+            for source, tensor, error in pending:
+                yield (
+                    ImageResult(source, error=error)
+                    if tensor is None
+                    else ImageResult(source, next(tops))
+                )
+            pending.clear()
+
+        for loaded in self._decoded(images, ahead=2 * max(1, batch_size)):
+            if cancel and cancel():
+                return
+            pending.append(loaded())
+            if len(pending) >= batch_size:
+                yield from flush()
+        if pending:
+            yield from flush()
+
+    def _decoded(self, images: Iterable[ImageInput], ahead: int) -> Iterator[Callable[[], _Loaded]]:
+        """Each input's decode as a call that returns it, in order, up to ``ahead`` in flight."""
+        if isinstance(images, Sequence) and len(images) <= 1:
+            # One photo: a thread pool would only add its start-up to the latency.
+            for position, item in enumerate(images):
+                yield lambda item=item, position=position: self._load(item, position)
+            return
+        inputs = enumerate(images)
+        with ThreadPoolExecutor(DECODE_WORKERS, thread_name_prefix="decode") as pool:
+            queue: deque[Future[_Loaded]] = deque(
+                pool.submit(self._load, item, pos) for pos, item in itertools.islice(inputs, ahead)
+            )
+            try:
+                while queue:
+                    yield queue.popleft().result
+                    for pos, item in itertools.islice(inputs, 1):
+                        queue.append(pool.submit(self._load, item, pos))
+            finally:  # cancelled or abandoned: drop what has not started
+                for future in queue:
+                    future.cancel()
+
+    def predict(self, images: ImageInput | Iterable[ImageInput], k: int = 5) -> list[ImageResult]:
+        """Top-``k`` for each image: paths or PIL images, one result per input.
+
+        Parameters
+        ----------
+        images : path, PIL image, or an iterable of them
+            What to classify.
+        k : int
+            How many classes per image.
+
+        Returns
+        -------
+        list of ImageResult
+            One per input, in order; each is a sequence of ``(label, index,
+            probability)`` or carries ``error``.
+        """
+        if isinstance(images, str | os.PathLike | Image.Image):
+            images = [images]
+        return list(self.iter_predict(images, k=k))
+
+
+def load_classifier(
+    weights: str | os.PathLike[str] = "imagenet",
+    variant: Variant | str | None = None,
+    device: str | torch.device = "auto",
+    precision: str | Precision = "auto",
+    **load_options,
+) -> Classifier:
+    """Load weights into Inception v3 and return a :class:`Classifier`.
+
+    Parameters
+    ----------
+    weights : str or PathLike
+        ``"imagenet"``, ``"none"`` (random, untrained), or a ``.pth`` /
+        ``.safetensors`` file.
+    variant : {"v3", "paper"}, optional
+        The layout; for a file, what it must hold (default: whatever it holds).
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+    precision : {"auto", "fp32", "bf16", "fp16"}
+        What the predictions compute in. ``auto`` takes bf16 on CPUs with
+        AVX-512 bf16 or AMX, fp16 on CUDA, fp32 elsewhere. On the CPU, bf16
+        agrees with fp32 on the top-1 of at least 99% of images
+        (tests/model/test_fastpath.py); fp16 on CUDA has no such test here.
+    **load_options
+        ``progress``, ``cancel``, ``download``: see :func:`model.weights.loading.load_network`.
+
+    Raises
+    ------
+    PrecisionError
+        (a ``ValueError``) an unknown precision, or one the device lacks
+        (fp16 on a CPU), raised before the weights are read.
+    """
+    target = resolve_device(device)  # fail on a missing device before loading anything
+    resolve_precision(precision, target)  # and on a precision it cannot run
+    network, info = load_network(weights, variant, **load_options)
+    return Classifier(network, info, target, precision)

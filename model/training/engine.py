@@ -1,0 +1,185 @@
+"""Fine-tuning on a local folder: the configuration, the events, and the engine's front door.
+
+``train(config)`` is a plain generator. It checks the dataset, builds the
+network from the starting weights, and trains, yielding small frozen
+dataclasses of plain data (safe to pass between threads) as it goes::
+
+    from model.training.engine import TrainConfig, train
+
+    for event in train(TrainConfig("photos/", "runs/photos", epochs=5)):
+        print(event)
+
+Between batches it honours a :class:`TrainControl` (pause, resume, cancel)
+that another thread may flip. After each epoch, rank 0 writes
+``last.safetensors`` (the project's checkpoint: the Classify tab loads it with
+the person's class names) and ``last.state.pt`` (weights, optimizer, scheduler
+and history, to resume), and copies the best epoch by validation accuracy to
+``best.safetensors``. Every write is atomic, so killing the process at any
+moment leaves the last good checkpoint.
+
+Under ``torchrun --nproc-per-node N`` the same call trains with
+DistributedDataParallel (see :mod:`model.training.distributed`). For checking that the
+replicas agree, setting ``INCEPTION_GUI_DIGEST_DIR`` makes every process write
+``rank<N>.sha256``, a digest of its final weights, into that folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.data.folders import DatasetReport, check_dataset
+from model.device import resolve_device
+from model.errors import DeviceError, TrainingError
+from model.training.config import RECIPE_FIELDS, TrainConfig, TrainControl, format_duration
+from model.training.distributed import join_world
+from model.training.events import BatchProgress, DatasetChecked, EpochEnd, TrainEvent, TrainingDone
+from model.training.recipe import detect_precision
+from model.training.run_files import LAST, holds_run
+from model.training.trainer import Trainer
+
+__all__ = [
+    "BatchProgress",
+    "DatasetChecked",
+    "EpochEnd",
+    "TrainConfig",
+    "TrainControl",
+    "TrainEvent",
+    "TrainingDone",
+    "TrainingError",
+    "detect_precision",
+    "format_duration",
+    "holds_run",
+    "train",
+]
+
+
+def _state_path(resume: str) -> Path:
+    path = Path(resume).expanduser()
+    if path.is_dir():
+        path = path / LAST
+    return path.with_name(path.name.removesuffix(".safetensors") + ".state.pt")
+
+
+def load_resume_state(resume: str) -> dict[str, Any]:
+    """Read the state saved beside a ``last.safetensors`` (or in a run folder).
+
+    Raises
+    ------
+    TrainingError
+        There is no state file, or it cannot be read.
+    """
+
+    path = _state_path(resume)
+    if not path.is_file():
+        raise TrainingError(
+            f"cannot resume from '{resume}': '{path.name}' (the optimizer state) is not in "
+            f"'{path.parent}'; to start a new run from those weights, use them as the weights"
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise TrainingError(f"cannot resume: '{path}' is not readable ({exc})") from None
+    if not isinstance(state, dict) or "model" not in state or "recipe" not in state:
+        raise TrainingError(f"cannot resume: '{path}' is not a training state file")
+    state["checkpoint_path"] = str(path.with_name(LAST))
+    return state
+
+
+def _with_saved_recipe(config: TrainConfig, state: dict[str, Any]) -> TrainConfig:
+    """The saved run's recipe, and its total of epochs unless ``config`` sets a new one."""
+    recipe = state["recipe"]
+    config = replace(config, **{k: recipe[k] for k in RECIPE_FIELDS if k in recipe})
+    if config.epochs is None:
+        config = replace(config, epochs=int(recipe.get("epochs") or 0) or None)
+    done = int(state.get("epoch", 0))
+    if config.epochs is None or done >= config.epochs:
+        raise TrainingError(
+            f"the run in '{Path(state['checkpoint_path']).parent}' has already trained "
+            f"{done} epoch(s); to go on, ask for more epochs in all (more than {done})"
+        )
+    return config
+
+
+def train(
+    config: TrainConfig,
+    control: TrainControl | None = None,
+    report: DatasetReport | None = None,
+) -> Iterator[TrainEvent]:
+    """Fine-tune Inception v3 on a class-per-folder dataset, yielding progress events.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    control : TrainControl, optional
+        Pause, resume and cancel from another thread.
+    report : DatasetReport, optional
+        A dataset check already made (the Train tab's): used when it was made
+        for this config's folders, split and seed, so that every image is not
+        decoded twice and the split trained on is the one the person saw.
+
+    Yields
+    ------
+    DatasetChecked
+        First, always.
+    BatchProgress, EpochEnd
+        While training.
+    TrainingDone
+        Last, also after a cancel.
+
+    Raises
+    ------
+    TrainingError
+        After ``DatasetChecked`` when the dataset has errors; before it when
+        the state to resume from cannot be read; or when the weights or the
+        device cannot be used.
+    """
+
+    control = control or TrainControl()
+    resume = load_resume_state(config.resume) if config.resume else None
+    if resume is None and holds_run(config.out_dir):
+        # A new run's first epoch is always its best: it would replace that run's files.
+        raise TrainingError(
+            f"'{Path(config.out_dir).expanduser()}' already holds a training run ({LAST}): "
+            "choose another folder, or resume that run"
+        )
+    if resume is not None:
+        config = _with_saved_recipe(config, resume)
+    try:
+        device = resolve_device(config.device)
+    except DeviceError as exc:
+        raise TrainingError(str(exc)) from None
+    world = join_world(device)
+    try:
+        if world.distributed or not _made_for(report, config):
+            report = None
+            if world.is_main:
+                report = check_dataset(
+                    config.data_dir, config.val_dir, config.val_fraction, config.seed
+                )
+            report = world.broadcast(report)
+        yield DatasetChecked(report)
+        if not report.ok:
+            raise TrainingError("; ".join(report.errors))
+        trainer = Trainer(config, report, world.device(device), world, resume)
+        yield from trainer.run(control)
+    finally:
+        world.leave()
+
+
+def _made_for(report: DatasetReport | None, config: TrainConfig) -> bool:
+    """Whether ``report`` checked the folders and split that ``config`` trains on."""
+    if report is None:
+        return False
+    val_dir = None if config.val_dir is None else str(config.val_dir)
+    return (report.train_dir, report.val_dir, report.val_fraction, report.seed) == (
+        str(config.data_dir),
+        val_dir,
+        config.val_fraction,
+        config.seed,
+    )

@@ -1,0 +1,402 @@
+"""The training loop behind :func:`model.training.engine.train`: one object per run.
+
+The passes that train nothing (validation, and the pooled-feature cache of
+head-only training with ``cache_features``) live in :mod:`model.training.evaluate`;
+its docstring explains what the cache saves and what it costs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from model.data.folders import DatasetReport, ImageListDataset, train_transform
+from model.data.preprocess import Preprocess
+from model.errors import PrecisionError, TrainingError
+from model.network.inception import pool_after_conv
+from model.training.config import TrainConfig, TrainControl
+from model.training.distributed import World, write_digest
+from model.training.evaluate import (
+    Cached,
+    HeadOnly,
+    batch_indices,
+    cache_features,
+    cached_logits,
+    val_logits,
+    validate,
+)
+from model.training.events import BatchProgress, EpochEnd, TrainingDone
+from model.training.recipe import (
+    autocast,
+    default_lr,
+    default_weight_decay,
+    fit_schedule,
+    freeze,
+    make_optimizer,
+    make_scheduler,
+    set_train_mode,
+    step_options,
+    training_precision,
+)
+from model.training.records import BestEpoch, EpochRecord, Meter, RunSnapshot
+from model.training.run_files import RunFiles, start_network, validation_summary
+
+__all__ = ["Trainer"]
+
+
+class Trainer:
+    """Builds the network, optimizer and data for a run, and runs its epochs as events."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        report: DatasetReport,
+        device: torch.device,
+        world: World,
+        resume: dict[str, Any] | None,
+    ) -> None:
+        self.config, self.report, self.device, self.world = config, report, device, world
+        try:
+            self.precision = training_precision(config.precision, device)
+        except PrecisionError as exc:  # a ValueError, raised before any weights are read
+            raise TrainingError(str(exc)) from None
+        torch.manual_seed(config.seed)  # the new classifier: the same on every process
+        self.net, start = start_network(config, report.class_names, resume)
+        # Crops, flips and dropout: a stream of each process's own (rank 0's is the
+        # single-process run's), so that processes do not repeat each other's draws.
+        torch.manual_seed(config.seed + world.rank)
+        self.aux = config.use_aux and config.train_from in ("mixed_6", "all")
+        self.aux = self.aux and self.net.AuxLogits is not None
+        if not self.aux:
+            self.net.drop_aux()  # never trained, so never saved
+        self.trainable = freeze(self.net, config.train_from)
+        pool_after_conv(self.net)  # the same function, less pooling work (model.network.blocks)
+        self.cached = config.train_from == "head" and config.cache_features
+        self.net.to(device, memory_format=torch.channels_last)
+        self.files = RunFiles(
+            Path(config.out_dir).expanduser(),
+            config,
+            report,
+            Preprocess.for_size(config.input_size, base=start.preprocess),
+            start,
+        )
+        if world.is_main:
+            self.files.clear_leftovers()
+        fine_tune = config.train_from != "head" and config.weights != "none"
+        self.lr = config.lr or default_lr(config.optimizer, config.batch_size, fine_tune)
+        decay = config.weight_decay
+        decay = default_weight_decay(config.optimizer) if decay is None else decay
+        self.params = [p for p in self.net.parameters() if p.requires_grad]
+        self.optimizer = make_optimizer(self.params, config.optimizer, self.lr, decay)
+        self.scheduler = make_scheduler(self.optimizer, config.schedule, config.epochs)
+        self.scaler = torch.amp.GradScaler(device.type) if self.precision == "fp16" else None
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        self.model = self._wrap(HeadOnly(self.net) if self.cached else self.net)
+        self.history: list[EpochRecord] = []
+        self.best: BestEpoch | None = None  # the best epoch, with its validation
+        self.start_epoch, self.bad_epochs, self.lowest_loss = 1, 0, math.inf
+        if resume is not None:
+            self._restore(resume)
+        self.features: dict[str, Cached] = {}
+        # Seconds of work, paused time left out: of the last whole epoch, and of
+        # the last training and validation passes (for the ETA of epoch 1).
+        self.epoch_s = self.train_s = self.val_s = 0.0
+        self.paused_s = 0.0
+
+    def _wrap(self, module: nn.Module) -> nn.Module:
+        if not self.world.distributed:
+            return module
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        # Running statistics are averaged once an epoch (World.average_buffers)
+        # rather than broadcast from rank 0 before every forward pass.
+        return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        saved = dict(state["optimizer"])  # its groups bring their own update flags
+        fast = step_options(self.config.optimizer, self.params)
+        saved["param_groups"] = [{**group, **fast} for group in saved["param_groups"]]
+        self.optimizer.load_state_dict(saved)
+        self.scheduler.load_state_dict(state["scheduler"])
+        fit_schedule(self.scheduler, self.config.epochs)  # more epochs than the saved run's
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.start_epoch = int(state["epoch"]) + 1
+        self.history = [EpochRecord.from_dict(h) for h in state.get("history", [])]
+        self.best = BestEpoch.from_dict(state.get("best"))
+        self.bad_epochs = int(state.get("bad_epochs", 0))
+        self.lowest_loss = float(state.get("lowest_loss", math.inf))
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(self, control: TrainControl) -> Iterator[Any]:
+        """Yield BatchProgress and EpochEnd events, then TrainingDone."""
+        # Flat image regions through frozen BatchNorm layers make subnormal
+        # floats, which x86 cores compute up to a hundred times slower (seen:
+        # 2.3 s instead of 0.03 s a batch). Flushing them to zero changes no
+        # result that matters. torch has no getter: restore the default after.
+        flushing = torch.set_flush_denormal(True)
+        try:
+            yield from self._epochs(control)
+        finally:
+            if flushing:
+                torch.set_flush_denormal(False)
+
+    def _epochs(self, control: TrainControl) -> Iterator[Any]:
+        epochs, done, cancelled, stopped = self.config.epochs, 0, False, False
+        last_epoch = self.start_epoch - 1
+        for epoch in range(self.start_epoch, epochs + 1):
+            if self.cached and not self.features and not (yield from self._cache(epoch, control)):
+                cancelled = True
+                break
+            began = self._clock()
+            train = yield from self._train_epoch(epoch, control)
+            val = None if train is None else (yield from self._validate(epoch, control))
+            if train is None or val is None:
+                cancelled = True
+                break
+            end, stopped = self._finish_epoch(epoch, train, val, began)
+            done, last_epoch = done + 1, epoch
+            yield end
+            if stopped:
+                break
+        write_digest(self.net, self.world.rank)
+        yield self._done(done, last_epoch, cancelled, stopped)
+
+    def _stop(self, control: TrainControl) -> bool:
+        if control.paused:
+            held = time.perf_counter()
+            control.wait_while_paused()
+            self.paused_s += time.perf_counter() - held
+        return self.world.any(control.cancelled)
+
+    def _clock(self) -> float:
+        """Seconds of work: ``time.perf_counter()`` less the time spent paused."""
+        return time.perf_counter() - self.paused_s
+
+    def _indices(self, n: int, epoch: int, shuffle: bool) -> list[int]:
+        return self.world.share(n, epoch, shuffle, self.config.seed)
+
+    def _loader(self, samples, transform, batches: list[list[int]]) -> DataLoader:
+        return DataLoader(
+            ImageListDataset(samples, transform),
+            batch_sampler=batches,
+            num_workers=self.config.num_workers,
+            pin_memory=self.device.type == "cuda",
+        )
+
+    def _progress(self, phase, epoch, started, batch, batches, meter: Meter) -> BatchProgress:
+        elapsed = max(self._clock() - started, 1e-9)
+        per_batch = elapsed / batch
+        left = per_batch * (batches - batch) + (self.val_s if phase == "train" else 0.0)
+        # Later epochs: the last whole epoch's time; in the first, an estimate from
+        # the passes seen so far (the cache's epochs are about as short as its head's).
+        if phase == "train":
+            estimate = per_batch * batches + self.val_s
+        elif phase == "val":
+            estimate = self.train_s + per_batch * batches
+        else:
+            estimate = 0.0
+        later = self.epoch_s or estimate
+        return BatchProgress(
+            epoch=epoch,
+            epochs=self.config.epochs,
+            batch=batch,
+            batches=batches,
+            loss=meter.loss,
+            accuracy=meter.accuracy,
+            images_per_s=meter.seen * self.world.size / elapsed,
+            eta_s=left + later * (self.config.epochs - epoch),
+            phase=phase,
+        )
+
+    # -- training --------------------------------------------------------------------------
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, int]:
+        x = x.to(self.device, non_blocking=True)
+        y = y.to(self.device, non_blocking=True)
+        if x.ndim == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(self.device, "fp32" if self.cached else self.precision):
+            out = self.model(x)
+        logits, aux = out if isinstance(out, tuple) else (out, None)
+        loss = self.criterion(logits.float(), y)
+        if aux is not None:
+            loss = loss + self.config.aux_weight * self.criterion(aux.float(), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+        else:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        if self.config.grad_clip:
+            nn.utils.clip_grad_norm_(self.params, self.config.grad_clip)
+        if self.scaler is None:
+            self.optimizer.step()
+        else:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        # One device sync a step for both figures.
+        hits = (logits.detach().argmax(1) == y).sum()
+        loss_value, correct = torch.stack((loss.detach().float(), hits.float())).tolist()
+        return loss_value, int(correct)
+
+    def _train_batches(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if self.cached:
+            features, labels, _ = self.features["train"]
+            generator = torch.Generator().manual_seed(self.config.seed * 7919 + epoch)
+            order = torch.randperm(len(labels), generator=generator).tolist()
+            for batch in batch_indices(order, self.config.batch_size):
+                yield features[batch], labels[batch]
+            return
+        c = self.config
+        transform = train_transform(self.files.preprocess, c.random_resized_crop, c.hflip)
+        batches = batch_indices(
+            self._indices(len(self.report.train_samples), epoch, True), c.batch_size
+        )
+        for x, y, _ in self._loader(self.report.train_samples, transform, batches):
+            yield x, y
+
+    def _count_train_batches(self) -> int:
+        if self.cached:
+            n = len(self.features["train"][1])
+        else:
+            n = len(self._indices(len(self.report.train_samples), 0, False))
+        return len(batch_indices(list(range(n)), self.config.batch_size))
+
+    def _train_epoch(self, epoch: int, control: TrainControl):
+        set_train_mode(self.net, self.trainable)
+        batches, meter, started = self._count_train_batches(), Meter(), self._clock()
+        for batch, (x, y) in enumerate(self._train_batches(epoch), start=1):
+            if self._stop(control):
+                return None
+            loss, correct = self._step(x, y)
+            meter.add(loss, correct, len(y))
+            yield self._progress("train", epoch, started, batch, batches, meter)
+        self.train_s = self._clock() - started
+        if self.config.train_from != "head":  # the statistics that learn; frozen ones stay
+            for name, child in self.net.named_children():
+                if name in self.trainable:
+                    self.world.average_buffers(child)
+        total = Meter(*self.world.sum([meter.loss_sum, meter.correct, meter.seen]))
+        return total.loss, total.accuracy
+
+    # -- features and validation -------------------------------------------------------------
+
+    def _eval_batches(self, split: str) -> list[list[int]]:
+        samples = self.report.train_samples if split == "train" else self.report.val_samples
+        return batch_indices(self._indices(len(samples), 0, False), self.config.batch_size)
+
+    def _cache(self, epoch: int, control: TrainControl):
+        """Fill ``self.features`` in one pass of the frozen backbone; True when finished."""
+        transform, report = self.files.preprocess.transform, self.report
+        loaders = {
+            split: self._loader(samples, transform, self._eval_batches(split))
+            for split, samples in (("train", report.train_samples), ("val", report.val_samples))
+        }
+        stop = partial(self._stop, control)
+        progress = partial(self._progress, "caching", epoch, self._clock())
+        features = yield from cache_features(
+            self.net, loaders, self.device, self.precision, stop, progress
+        )
+        if features is None:
+            return False
+        self.features = features
+        return True
+
+    def _validate(self, epoch: int, control: TrainControl):
+        """Per-image results as {position: (true, predicted, loss)}; None when cancelled."""
+        self.net.eval()
+        batches = self._eval_batches("val")
+        if self.cached:
+            outputs = cached_logits(self.net, self.features["val"], self.config.batch_size)
+        else:
+            loader = self._loader(self.report.val_samples, self.files.preprocess.transform, batches)
+            outputs = val_logits(self.net, loader, self.device, self.precision)
+        started = self._clock()
+        stop = partial(self._stop, control)
+        progress = partial(self._progress, "val", epoch, started)
+        results = yield from validate(outputs, len(batches), self.world, stop, progress)
+        self.val_s = self._clock() - started
+        return results
+
+    # -- the end of an epoch and of the run ----------------------------------------------------
+
+    def _finish_epoch(
+        self, epoch: int, train: tuple[float, float], val: dict, began: float
+    ) -> tuple[EpochEnd, bool]:
+        lr = float(self.optimizer.param_groups[0]["lr"])
+        self.scheduler.step()
+        summary = validation_summary(val, self.report)
+        record = EpochRecord(epoch, train[0], train[1], summary.val_loss, summary.val_accuracy, lr)
+        self.history.append(record)
+        is_best = self.best is None or self.best.beaten_by(record)
+        if is_best:
+            self.best = BestEpoch(epoch, train[0], summary)
+        watched = record.watched_loss
+        self.bad_epochs = 0 if watched < self.lowest_loss else self.bad_epochs + 1
+        self.lowest_loss = min(self.lowest_loss, watched)
+        patience = self.config.early_stopping_patience
+        stopped = patience is not None and self.bad_epochs >= patience
+        if self.world.is_main:
+            self.files.save(epoch, self._snapshot(), is_best)
+        self.epoch_s = self._clock() - began  # the checkpoint's writing included
+        eta = self.epoch_s * (self.config.epochs - epoch) if not stopped else 0.0
+        end = EpochEnd(
+            epoch=epoch,
+            epochs=self.config.epochs,
+            train_loss=train[0],
+            train_accuracy=train[1],
+            val_loss=record.val_loss,
+            val_accuracy=record.val_accuracy,
+            lr=lr,
+            checkpoint=str(self.files.last),
+            best_checkpoint=str(self.files.best),
+            is_best=is_best,
+            eta_s=eta,
+        )
+        return end, stopped
+
+    def _snapshot(self) -> RunSnapshot:
+        return RunSnapshot(
+            network=self.net,
+            trainable=tuple(self.trainable),
+            optimizer_state=self.optimizer.state_dict(),
+            scheduler_state=self.scheduler.state_dict(),
+            scaler_state=self.scaler.state_dict() if self.scaler is not None else {},
+            lr=self.lr,
+            precision=self.precision,
+            cached=self.cached,
+            aux=self.aux,
+            processes=self.world.size,
+            history=tuple(self.history),
+            best=self.best,
+            bad_epochs=self.bad_epochs,
+            lowest_loss=self.lowest_loss,
+        )
+
+    def _done(self, done: int, last_epoch: int, cancelled: bool, stopped: bool) -> TrainingDone:
+        best = self.best.validation if self.best is not None else None
+        saved = last_epoch > 0 and (self.files.last.exists() or not self.world.is_main)
+        return TrainingDone(
+            out_dir=str(self.files.out_dir),
+            last_checkpoint=str(self.files.last) if saved else None,
+            best_checkpoint=str(self.files.best) if saved else None,
+            epochs_run=done,
+            cancelled=cancelled,
+            stopped_early=stopped,
+            class_names=self.report.class_names,
+            confusion_matrix=best.confusion if best else (),
+            per_class_accuracy=best.per_class if best else (),
+            val_samples=best.samples if best else (),
+            last_epoch=last_epoch,
+        )

@@ -1,0 +1,120 @@
+"""The project's checkpoint format: one ``.safetensors`` file with its own description.
+
+The tensors are the network's state dict. The file's metadata holds, under the
+key ``inception_gui`` as JSON: the format version, the variant, the class names,
+the preprocessing (and so the input size), whether the network re-normalises
+its input, and a short training summary. safetensors holds no code, so loading
+a checkpoint never runs anything from the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.data.preprocess import Preprocess, imagenet_preprocess
+from model.errors import CheckpointError
+from model.files import atomic_write
+from model.weights.imagenet import imagenet_categories
+
+__all__ = ["Checkpoint", "CheckpointError", "read_checkpoint", "save_checkpoint"]
+
+
+FORMAT_VERSION = 1
+METADATA_KEY = "inception_gui"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A checkpoint's contents, read from or about to be written to disk."""
+
+    state: dict[str, torch.Tensor]  # the network's state dict (CPU tensors)
+    variant: str  # "v3" or "paper"
+    class_names: tuple[str, ...]  # one label per output
+    preprocess: Preprocess  # resize, crop and normalisation; crop_size is the input size
+    transform_input: bool = False  # the network re-normalises its input
+    training: dict[str, Any] = field(default_factory=dict)  # epochs, accuracy, recipe...
+
+    def metadata(self) -> dict[str, str]:
+        """The safetensors metadata (string to string) describing this checkpoint."""
+        doc = {
+            "format_version": FORMAT_VERSION,
+            "variant": self.variant,
+            "class_names": list(self.class_names),
+            "input_size": self.preprocess.crop_size,
+            "preprocess": self.preprocess.to_dict(),
+            "transform_input": self.transform_input,
+            "training": self.training,
+        }
+        return {METADATA_KEY: json.dumps(doc), "format": "pt"}
+
+
+def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike[str]) -> Path:
+    """Write ``ckpt`` to ``path`` atomically; return the path."""
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in ckpt.state.items()}
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=ckpt.metadata()))
+    return Path(path)
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Read a ``.safetensors`` checkpoint.
+
+    A safetensors file without the project's metadata is read as a
+    torchvision-style ImageNet state dict.
+
+    Raises
+    ------
+    CheckpointError
+        Not a safetensors file, or metadata that does not parse.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load, safe_open
+
+    path = str(path)
+    try:
+        with safe_open(path, framework="pt") as handle:
+            meta = handle.metadata() or {}
+        # Read into memory, not mapped: a network that takes these tensors must not
+        # hold the file open (Windows could not replace it; a rewrite would change it).
+        state = load(Path(path).read_bytes())
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(path, f"is not a readable safetensors file ({exc})") from None
+    if METADATA_KEY not in meta:
+        return _foreign_checkpoint(state)
+    try:
+        doc = json.loads(meta[METADATA_KEY])
+        version = int(doc.get("format_version", 0))
+        if version > FORMAT_VERSION:
+            raise CheckpointError(
+                path, f"was written by a newer Inception GUI (format {version}); please update"
+            )
+        return Checkpoint(
+            state=state,
+            variant=str(doc["variant"]),
+            class_names=tuple(str(n) for n in doc["class_names"]),
+            preprocess=Preprocess.from_dict(doc.get("preprocess", {})),
+            transform_input=bool(doc.get("transform_input", False)),
+            training=dict(doc.get("training") or {}),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(path, f"has damaged Inception GUI metadata ({exc!r})") from None
+
+
+def _foreign_checkpoint(state: dict[str, torch.Tensor]) -> Checkpoint:
+    fc = state.get("fc.weight")
+    n = int(fc.shape[0]) if fc is not None and fc.ndim == 2 else 0
+    names = imagenet_categories() if n == 1000 else tuple(f"class {i}" for i in range(n))
+    return Checkpoint(
+        state=state,
+        variant="",
+        class_names=names,
+        preprocess=imagenet_preprocess(),
+        transform_input=True,
+    )

@@ -1,0 +1,130 @@
+"""The command line: classify and summary, text and JSON, and their errors."""
+
+import json
+import subprocess
+import sys
+
+import torch
+
+from inception_gui.cli import main
+from model.precision import _cpu_has_fast
+
+
+def test_classify_json(tiny_checkpoint, sample_images, tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for p in sample_images:
+        (folder / p.name).write_bytes(p.read_bytes())
+    (folder / "zero.png").write_bytes(b"")
+    code = main(
+        [
+            "classify",
+            "--weights",
+            str(tiny_checkpoint),
+            "--device",
+            "cpu",
+            "-k",
+            "2",
+            "--json",
+            str(folder),
+        ]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1  # one image failed
+    assert doc["weights"] == "tiny.safetensors" and doc["trained"] is True
+    assert doc["precision"] == ("bf16" if _cpu_has_fast(torch.bfloat16) else "fp32")  # auto
+    by_name = {e["path"].rsplit("/", 1)[-1]: e for e in doc["images"]}
+    assert set(by_name) == {p.name for p in sample_images} | {"zero.png"}
+    assert "empty" in by_name["zero.png"]["error"]
+    preds = by_name[sample_images[0].name]["predictions"]
+    assert len(preds) == 2 and set(preds[0]) == {"label", "index", "probability"}
+
+
+def test_classify_text_marks_untrained(sample_images, capsys):
+    code = main(
+        ["classify", "--weights", "none", "--device", "cpu", "-k", "1", str(sample_images[0])]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "untrained" in out and " 1. " in out
+
+
+def test_classify_bad_weights_is_an_error(tmp_path, sample_images, capsys):
+    bad = tmp_path / "x.pth"
+    bad.write_text("nope")
+    assert main(["classify", "--weights", str(bad), str(sample_images[0])]) == 2
+    assert "x.pth" in capsys.readouterr().err
+
+
+def test_summary_json_totals(capsys, node_keys):
+    assert main(["summary", "--variant", "paper", "--input-size", "75", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["total_params"] == 24_826_016
+    tree = doc["tree"]
+    assert tree["total_params"] == 24_826_016
+    assert {c["name"] for c in tree["children"]} >= {"Mixed_5b", "AuxLogits", "fc"}
+    assert set(tree["children"][0]) >= node_keys
+
+
+def test_summary_text(capsys):
+    assert main(["summary", "--depth", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "27,161,264" in out and "Mixed_7c" in out and "2048 x 8 x 8" in out
+
+
+def test_model_package_never_imports_qt():
+    code = (
+        "import sys, model; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('PySide6', 'shiboken6', 'superqt', 'qtpy', 'inception_gui')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_import_linter_contract():
+    import shutil
+
+    exe = shutil.which("lint-imports") or str(
+        __import__("pathlib").Path(sys.executable).parent / "lint-imports"
+    )
+    done = subprocess.run([exe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "KEPT" in done.stdout
+
+
+def test_classify_precision_option(tiny_checkpoint, sample_images, capsys):
+    args = ["classify", "--weights", str(tiny_checkpoint), "--device", "cpu", "--json"]
+    assert main([*args, "--precision", "fp32", str(sample_images[0])]) == 0
+    assert json.loads(capsys.readouterr().out)["precision"] == "fp32"
+    from model.precision import _cpu_has_fast
+
+    if not _cpu_has_fast(__import__("torch").float16):
+        assert main([*args, "--precision", "fp16", str(sample_images[0])]) == 2
+        assert "fp16" in capsys.readouterr().err
+
+
+def test_out_of_range_options_are_usage_errors(sample_images, capsys):
+    import pytest
+
+    for argv in (
+        ["classify", "--batch-size", "0", str(sample_images[0])],
+        ["classify", "-k", "0", str(sample_images[0])],
+        ["summary", "--input-size", "100000"],  # would ask for 240 GB
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        assert "is not between" in capsys.readouterr().err
+
+
+def test_summary_into_a_closed_pipe_ends_quietly():
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "inception_gui.cli", "summary", "--input-size", "75"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    reader.stdout.close()  # as `| head` does once it has read its lines
+    err = reader.stderr.read().decode()
+    assert reader.wait(timeout=120) == 1 and "Traceback" not in err, err
