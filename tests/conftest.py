@@ -10,9 +10,12 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _private_torch_home(tmp_path_factory, monkeypatch):
-    """Every test gets an empty torch hub cache: none reads or fills the real one."""
+    """Every test gets an empty torch hub cache and user cache: none touches the real ones."""
     home = tmp_path_factory.mktemp("torch_home")
     monkeypatch.setenv("TORCH_HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))  # auto precision's figures
+    # auto stays in fp32 unless a test asks for the measurement: no switch mid-test
+    monkeypatch.setenv("INCEPTION_GUI_PRECISION_TUNING", "0")
     yield home
     # Downloads land here (about 100 MB each): gone as soon as the test is.
     shutil.rmtree(home, ignore_errors=True)

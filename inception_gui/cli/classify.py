@@ -23,6 +23,9 @@ def add_parser(sub) -> None:
         "--batch-size", type=_int_in(1, 1024), default=8, help="images per batch (default 8)"
     )
     cls.add_argument("--json", action="store_true", help="print one JSON document")
+    cls.add_argument(
+        "--verbose", action="store_true", help="also say which precision auto chose, and why"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,12 +54,14 @@ def run(args: argparse.Namespace) -> int:
             else:
                 entry["error"] = r.error
             images.append(entry)
+        choice = _choice_doc(clf)  # first: it may wait for auto's measurement to end
         doc = {
             "weights": clf.info.display_name,
             "trained": clf.info.trained,
             "variant": clf.info.variant.value,
             "device": str(clf.device),
             "precision": clf.precision,
+            "precision_choice": choice,
             "images": images,
         }
         json.dump(doc, sys.stdout, indent=2)
@@ -67,7 +72,28 @@ def run(args: argparse.Namespace) -> int:
         for r in results:
             failed += not r.ok
             _print_result(r)
+        if args.verbose:
+            print(f"precision: {_choice_line(clf)}")
     return 1 if failed else 0
+
+
+def _choice_doc(clf) -> dict:
+    """What auto chose and the figures, for --json; the asked-for precision otherwise."""
+    if clf.requested_precision != "auto":
+        return {
+            "requested": clf.requested_precision,
+            "chosen": clf.precision,
+            "reason": "asked for",
+        }
+    choice = clf.wait_for_tuning(timeout=120)
+    if choice is None:
+        return {"requested": "auto", "chosen": clf.precision, "reason": "still measuring"}
+    return {"requested": "auto", **choice.to_dict()}
+
+
+def _choice_line(clf) -> str:
+    doc = _choice_doc(clf)
+    return f"{doc['chosen']} ({'auto: ' if doc['requested'] == 'auto' else ''}{doc['reason']})"
 
 
 def _print_result(result) -> None:

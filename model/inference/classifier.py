@@ -25,6 +25,7 @@ from PIL import Image
 from model.data.images import ImageLoadError, load_image, to_rgb
 from model.device import resolve_device
 from model.inference.locks import network_lock
+from model.inference.tuning import AutoChoice, measure_inference
 from model.network.fastpath import Precision, build_fast_network, resolve_precision
 from model.network.inception import Inception3, Variant
 from model.weights.loading import WeightsInfo, load_network
@@ -102,12 +103,56 @@ class Classifier:
     ) -> None:
         network.drop_aux()  # inference never uses the aux head
         self._requested = Precision.parse(precision)
-        resolved = resolve_precision(self._requested, device)  # fail before any work
+        resolved = self._starting_precision(self._requested, device)  # fail before any work
         self.network = network.eval().to(device)
         self.info = info
         self.device = device
         self._transform = info.preprocess.transform
         self._fast = build_fast_network(network, device, resolved, info.preprocess.crop_size)
+        self.auto_choice: AutoChoice | None = None  # auto's figures, once measured
+        self._tuning: threading.Thread | None = None
+        if self._requested is Precision.AUTO:
+            self._start_tuning()
+
+    @staticmethod
+    def _starting_precision(wanted: Precision, device: torch.device) -> Precision:
+        """What to run in at once: ``auto`` starts in fp32 and switches once it has measured."""
+        return Precision.FP32 if wanted is Precision.AUTO else resolve_precision(wanted, device)
+
+    def _start_tuning(self) -> None:
+        device = self.device
+        thread = threading.Thread(
+            target=self._tune, args=(device,), name="precision-tuning", daemon=True
+        )
+        self._tuning = thread
+        thread.start()
+
+    def _tune(self, device: torch.device) -> None:
+        """Measure the candidates (or read the cache) and switch if one beats fp32."""
+        crop = self.info.preprocess.crop_size
+        try:
+            with self.network_lock():
+                choice = measure_inference(self.network, device, crop)
+                if choice.chosen == self.precision:
+                    fast = None
+                else:
+                    fast = build_fast_network(self.network, device, Precision(choice.chosen), crop)
+        except Exception as exc:  # measuring must never break predicting: stay in fp32
+            self.auto_choice = AutoChoice(
+                "fp32", f"fp32 kept: measuring failed ({exc})", (), "", False
+            )
+            return
+        # Still wanted? A move or an explicit choice since then makes these figures moot.
+        if self._requested is Precision.AUTO and self.device == device:
+            if fast is not None:
+                self._fast = fast  # one assignment: a running batch finishes in the old one
+            self.auto_choice = choice
+
+    def wait_for_tuning(self, timeout: float | None = None) -> AutoChoice | None:
+        """Wait for ``auto``'s measurement (None if not ``auto``, or not done in time)."""
+        if self._tuning is not None:
+            self._tuning.join(timeout)
+        return self.auto_choice
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -155,12 +200,15 @@ class Classifier:
         return self._rebuild(resolve_device(device), wanted)
 
     def _rebuild(self, device: torch.device, wanted: Precision) -> Classifier:
-        resolved = resolve_precision(wanted, device)
+        resolved = self._starting_precision(wanted, device)
         crop = self.info.preprocess.crop_size
         self.network.to(device)
         fast = build_fast_network(self.network, device, resolved, crop)
         # One assignment swaps paths, so a batch in another thread sees old or new, whole.
         self._fast, self.device, self._requested = fast, device, wanted
+        self.auto_choice = None
+        if wanted is Precision.AUTO:
+            self._start_tuning()
         return self
 
     def _load(self, item: ImageInput, position: int) -> _Loaded:
@@ -288,10 +336,12 @@ def load_classifier(
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     precision : {"auto", "fp32", "bf16", "fp16"}
-        What the predictions compute in. ``auto`` takes bf16 on CPUs with
-        AVX-512 bf16 or AMX, fp16 on CUDA, fp32 elsewhere. On the CPU, bf16
-        agrees with fp32 on the top-1 of at least 99% of images
-        (tests/model/test_fastpath.py); fp16 on CUDA has no such test here.
+        What the predictions compute in. ``auto`` starts in fp32 and, in a
+        background thread, times the candidates this device runs (see
+        :mod:`model.inference.tuning`), switching only to one that beats fp32 by
+        5%; :attr:`Classifier.auto_choice` then holds the figures. Where bf16 is
+        chosen on a CPU that computes it natively, it agrees with fp32 on the
+        top-1 of at least 99% of images (tests/model/network/test_fastpath.py).
     **load_options
         ``progress``, ``cancel``, ``download``: see :func:`model.weights.loading.load_network`.
 

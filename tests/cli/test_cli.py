@@ -4,8 +4,6 @@ import json
 import subprocess
 import sys
 
-import torch
-
 from inception_gui.cli import main
 from model.precision import _cpu_has_fast
 
@@ -32,7 +30,10 @@ def test_classify_json(tiny_checkpoint, sample_images, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert code == 1  # one image failed
     assert doc["weights"] == "tiny.safetensors" and doc["trained"] is True
-    assert doc["precision"] == ("bf16" if _cpu_has_fast(torch.bfloat16) else "fp32")  # auto
+    # auto, with measuring turned off for the tests (conftest): fp32, and it says why
+    assert doc["precision"] == "fp32"
+    choice = doc["precision_choice"]
+    assert choice["requested"] == "auto" and choice["chosen"] == "fp32" and choice["reason"]
     by_name = {e["path"].rsplit("/", 1)[-1]: e for e in doc["images"]}
     assert set(by_name) == {p.name for p in sample_images} | {"zero.png"}
     assert "empty" in by_name["zero.png"]["error"]
@@ -47,6 +48,35 @@ def test_classify_text_marks_untrained(sample_images, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "untrained" in out and " 1. " in out
+
+
+def test_classify_verbose_says_what_auto_chose_and_why(tiny_checkpoint, sample_images, capsys):
+    code = main(
+        [
+            "classify",
+            "--weights",
+            str(tiny_checkpoint),
+            "--device",
+            "cpu",
+            "--verbose",
+            str(sample_images[0]),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "precision: fp32 (auto: fp32: " in out  # only fp32 here, or measuring is off
+    main(
+        [
+            "classify",
+            "--weights",
+            str(tiny_checkpoint),
+            "--precision",
+            "fp32",
+            "--verbose",
+            str(sample_images[0]),
+        ]
+    )
+    assert "precision: fp32 (asked for)" in capsys.readouterr().out
 
 
 def test_classify_bad_weights_is_an_error(tmp_path, sample_images, capsys):
@@ -98,7 +128,6 @@ def test_classify_precision_option(tiny_checkpoint, sample_images, capsys):
     args = ["classify", "--weights", str(tiny_checkpoint), "--device", "cpu", "--json"]
     assert main([*args, "--precision", "fp32", str(sample_images[0])]) == 0
     assert json.loads(capsys.readouterr().out)["precision"] == "fp32"
-    from model.precision import _cpu_has_fast
 
     if not _cpu_has_fast(__import__("torch").float16):
         assert main([*args, "--precision", "fp16", str(sample_images[0])]) == 2

@@ -1,0 +1,227 @@
+"""``auto`` precision by measurement: time the candidates where the app runs, keep the fastest.
+
+A CPU's flags do not say which number format is fastest: on one AMD EPYC bf16 ran twice as
+fast as fp32, on an Intel Xeon with AVX-512 bf16 but no AMX the same bf16 ran slower than
+fp32. So ``auto`` times each candidate on the real network at the real input shape and
+keeps the fastest, and never one slower than fp32: another precision must beat fp32 by
+:data:`MARGIN` to be chosen.
+
+The figures are cached in the user's cache folder (``$XDG_CACHE_HOME/inception-gui`` or
+``~/.cache/inception-gui``), keyed by the device's name, the torch version, the shape and
+the mode, so a machine measures once. The :class:`~model.inference.classifier.Classifier`
+starts in fp32 and measures in a background thread, so the first prediction never waits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+
+import torch
+
+from model.errors import PrecisionError
+from model.files import atomic_write
+from model.network.fastpath import build_fast_network
+from model.network.inception import Inception3
+from model.precision import Precision, _cpu_has_fast, resolve_precision
+
+__all__ = [
+    "MARGIN",
+    "TUNING_ENV",
+    "AutoChoice",
+    "Timing",
+    "cache_path",
+    "candidates",
+    "choose",
+    "device_name",
+    "measure_inference",
+]
+
+MARGIN = 0.05  # another precision must be this much faster than fp32 to be chosen
+TUNING_ENV = "INCEPTION_GUI_PRECISION_TUNING"  # "0": auto stays in fp32, nothing is timed
+CACHE_VERSION = 1
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One candidate's measured time."""
+
+    precision: str  # "fp32", "bf16", "fp16"
+    ms: float  # median milliseconds a batch, over the timed runs
+
+
+@dataclass(frozen=True)
+class AutoChoice:
+    """What ``auto`` chose, and the figures it chose by."""
+
+    chosen: str  # the precision auto runs in
+    reason: str  # one line, for the CLI's --verbose and the GUI's menu
+    timings: tuple[Timing, ...]  # every candidate measured, fp32 first
+    key: str  # the cache key: device, torch version, mode and shape
+    cached: bool  # read from the cache rather than measured now
+
+    def ms(self, precision: str) -> float | None:
+        """The measured milliseconds of ``precision``, or None if it was not a candidate."""
+        return next((t.ms for t in self.timings if t.precision == precision), None)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def device_name(device: torch.device) -> str:
+    """A name that tells machines apart: the GPU's model, or the CPU's model and ISA level."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "cpu":
+        model = platform.processor() or platform.machine()
+        with contextlib.suppress(OSError):
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+        isa, threads = torch.backends.cpu.get_cpu_capability(), torch.get_num_threads()
+        return f"{model} ({isa}, {threads} threads)"
+    return device.type
+
+
+def candidates(device: torch.device) -> list[Precision]:
+    """The precisions worth timing on ``device``, fp32 first.
+
+    bf16 on a CPU whose oneDNN runs it (natively, or with AVX-512 that emulates it well
+    enough to be worth a look); fp16 and bf16 on CUDA where the GPU has them. A format
+    the device can only emulate slowly (bf16 on AVX2) is not timed at all.
+    """
+    found = [Precision.FP32]
+    for precision in (Precision.BF16, Precision.FP16):
+        try:
+            resolve_precision(precision, device)
+        except PrecisionError:
+            continue
+        if device.type == "cpu" and precision is Precision.BF16:
+            usable = _cpu_has_fast(torch.bfloat16)
+            with contextlib.suppress(AttributeError, RuntimeError):
+                usable = usable or bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+            if not usable:
+                continue
+        found.append(precision)
+    return found
+
+
+def choose(timings: list[Timing] | tuple[Timing, ...], margin: float = MARGIN) -> tuple[str, str]:
+    """The fastest candidate, unless it beats fp32 by less than ``margin``; and why."""
+    fp32 = next(t for t in timings if t.precision == "fp32")
+    best = min(timings, key=lambda t: t.ms)
+    if best.precision == "fp32":
+        others = [t for t in timings if t.precision != "fp32"]
+        if not others:
+            return "fp32", f"fp32: the only precision this device runs fast ({fp32.ms:.1f} ms)"
+        slower = ", ".join(f"{t.precision} {t.ms:.1f} ms" for t in others)
+        return "fp32", f"fp32 is fastest here ({fp32.ms:.1f} ms; {slower})"
+    if best.ms > fp32.ms * (1 - margin):
+        return "fp32", (
+            f"fp32 kept: {best.precision} {best.ms:.1f} ms is within {margin:.0%} of "
+            f"fp32 {fp32.ms:.1f} ms"
+        )
+    return best.precision, (
+        f"{best.precision} is {fp32.ms / best.ms:.2f}x as fast as fp32 here "
+        f"({best.ms:.1f} ms against {fp32.ms:.1f} ms)"
+    )
+
+
+def cache_path() -> Path:
+    """Where the measured figures are kept."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "inception-gui" / "precision.json"
+
+
+def _read_cache() -> dict:
+    try:
+        doc = json.loads(cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(doc, dict) or doc.get("version") != CACHE_VERSION:
+        return {}
+    entries = doc.get("entries")
+    return entries if isinstance(entries, dict) else {}
+
+
+def _write_cache(key: str, choice: AutoChoice) -> None:
+    with _cache_lock:
+        entries = _read_cache()
+        entries[key] = {"timings": [asdict(t) for t in choice.timings]}
+        doc = {"version": CACHE_VERSION, "entries": entries}
+        with contextlib.suppress(OSError):  # a read-only home only costs a re-measure
+            atomic_write(cache_path(), lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=1)))
+
+
+def _cached(key: str) -> tuple[Timing, ...] | None:
+    entry = _read_cache().get(key)
+    try:
+        timings = tuple(Timing(str(t["precision"]), float(t["ms"])) for t in entry["timings"])
+    except (TypeError, KeyError, ValueError):
+        return None
+    return timings if any(t.precision == "fp32" for t in timings) else None
+
+
+def _median_ms(run: Callable[[], object], repeats: int, device: torch.device) -> float:
+    def synced() -> None:
+        run()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    for _ in range(2):  # warm-up: packing, allocator, caches
+        synced()
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        synced()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def measure_inference(
+    network: Inception3,
+    device: torch.device,
+    crop_size: int,
+    batch: int = 1,
+    repeats: int = 5,
+    refresh: bool = False,
+) -> AutoChoice:
+    """Time each candidate's fast path on ``network`` at ``batch x 3 x crop x crop``.
+
+    Uses the cache unless ``refresh``; measures and caches otherwise. The timed inputs
+    are random: the time of a convolution does not depend on the pixels.
+    """
+    key = f"{device_name(device)}|torch {torch.__version__}|inference|{batch}x3x{crop_size}"
+    found = candidates(device)
+    if found == [Precision.FP32]:  # nothing to compare: no time spent measuring
+        reason = "fp32: the only precision this device runs fast"
+        return AutoChoice("fp32", reason, (), key, False)
+    if os.environ.get(TUNING_ENV, "1") == "0":
+        reason = f"fp32: measuring is turned off ({TUNING_ENV}=0)"
+        return AutoChoice("fp32", reason, (), key, False)
+    timings = None if refresh else _cached(key)
+    cached = timings is not None
+    if timings is None:
+        x = torch.randn(batch, 3, crop_size, crop_size, generator=torch.Generator().manual_seed(0))
+        measured = []
+        for precision in found:
+            fast = build_fast_network(network, device, precision, crop_size)
+            measured.append(Timing(precision.value, _median_ms(partial(fast, x), repeats, device)))
+            del fast
+        timings = tuple(measured)
+    chosen, reason = choose(timings)
+    choice = AutoChoice(chosen, reason, timings, key, cached)
+    if not cached:
+        _write_cache(key, choice)
+    return choice
