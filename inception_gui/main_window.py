@@ -73,8 +73,8 @@ class MainWindow(QMainWindow):
         self.device_combo.addItem("CPU", "cpu")
         self.device_combo.setToolTip("Where the network runs")
         self.precision_combo = precision_combo(
-            "Number format for inference. Auto picks bf16 on CPUs with AVX-512 bf16 or AMX, "
-            "fp16 on CUDA, fp32 elsewhere."
+            "Number format for inference. Auto starts in fp32, times the formats this device "
+            "runs, and switches to one only if it is clearly faster."
         )
         bar = QHBoxLayout()
         bar.addWidget(self.weights_label, 1)
@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.hub.error.connect(self._on_hub_error)
         self.session.loading.connect(self._on_session_loading)
         self.session.ready.connect(self._on_session_ready)
+        self.session.precision_measured.connect(self._on_session_precision_measured)
         self.session.failed.connect(self._on_session_failed)
         self.session.weights_missing.connect(self._on_session_weights_missing)
         self.session.download_progress.connect(self._on_session_download_progress)
@@ -236,6 +237,20 @@ class MainWindow(QMainWindow):
                 "download the ImageNet weights or load a trained weights file."
             )
         self.download_button.setVisible(state.trained and state.weights != "imagenet")
+
+    def _on_session_precision_measured(self, choice) -> None:
+        """Show auto's figures beside the precisions, and say what it chose."""
+        for i in range(self.precision_combo.count()):
+            key = self.precision_combo.itemData(i)
+            ms = choice.ms(key)
+            if key == "auto":
+                text, tip = f"Auto ({choice.chosen})", f"Auto: {choice.reason}"
+            else:
+                text = key if ms is None else f"{key} · {ms:.0f} ms"
+                tip = f"{key}: {ms:.1f} ms a photo, measured here" if ms is not None else key
+            self.precision_combo.setItemText(i, text)
+            self.precision_combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        self.show_status(f"Precision: auto chose {choice.chosen}. {choice.reason}.")
 
     def _show_untrained_banner(self, text: str) -> None:
         self.banner.set_message(

@@ -7,7 +7,7 @@ need the classifier get it from :meth:`ModelSession.classifier` in their worker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 
@@ -44,6 +44,11 @@ def _move_job(classifier, device: str, precision: str):
     with classifier.network_lock():
         classifier.to(device, precision=precision)
     return classifier
+
+
+def _tuning_job(classifier):
+    """auto's measurement, which the classifier runs in its own thread: wait for it here."""
+    return classifier.wait_for_tuning(timeout=600)
 
 
 def _download_job(session: ModelSession, token: CancelToken) -> str:
@@ -83,6 +88,7 @@ class ModelSession(QObject):
     weights_missing = Signal(str)
     download_progress = Signal(int, int)
     download_finished = Signal(bool)
+    precision_measured = Signal(object)  # auto's AutoChoice, once the figures are in
 
     def __init__(self, hub: WorkerHub, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -201,6 +207,20 @@ class ModelSession(QObject):
             has_aux=info.has_aux,
         )
         self.ready.emit(self._state)
+        if clf.requested_precision == "auto":
+            self._hub.start(
+                "Measuring the precisions",
+                _tuning_job,
+                clf,
+                key="precision tuning",
+                on_return=lambda choice: self._on_tuned(clf, choice),
+            )
+
+    def _on_tuned(self, clf, choice) -> None:
+        if clf is not self._classifier or choice is None or self._state is None:
+            return  # another model, or moved since: its own measurement will report
+        self._state = replace(self._state, precision=clf.precision)
+        self.precision_measured.emit(choice)
 
     def _on_load_failed(self, weights: str, exc: BaseException) -> None:
         if isinstance(exc, WeightsUnavailableError):
