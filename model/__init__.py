@@ -85,6 +85,7 @@ _EXPORTS = {
     "DatasetChecked": "model.training.events",
     "EpochEnd": "model.training.events",
     "TrainingDone": "model.training.events",
+    "TrainingStarted": "model.training.events",
     "train": "model.training.engine",
     "detect_precision": "model.training.recipe",
     "WeightsInfo": "model.weights.loading",

@@ -25,7 +25,13 @@ from model.training.config import (
     TrainControl,
     format_duration,
 )
-from model.training.events import BatchProgress, DatasetChecked, EpochEnd, TrainingDone
+from model.training.events import (
+    BatchProgress,
+    DatasetChecked,
+    EpochEnd,
+    TrainingDone,
+    TrainingStarted,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -132,6 +138,7 @@ class _TrainPrinter:
 
     def __init__(self, json_lines: bool, quiet: bool) -> None:
         self.json_lines, self.quiet = json_lines, quiet
+        self.live = sys.stderr.isatty()  # a terminal: redraw a progress line as batches go
         self.cancelled = False
         self._shown_at = 0.0  # when the progress line was last redrawn
         self._line_open = False
@@ -146,6 +153,7 @@ class _TrainPrinter:
             return
         handlers = {
             DatasetChecked: self._on_DatasetChecked,
+            TrainingStarted: self._on_TrainingStarted,
             BatchProgress: self._on_BatchProgress,
             EpochEnd: self._on_EpochEnd,
             TrainingDone: self._on_TrainingDone,
@@ -172,9 +180,15 @@ class _TrainPrinter:
             print(f"warning: {warning}")
         # Errors end the run: the TrainingError that follows says them, once.
 
+    def _on_TrainingStarted(self, e) -> None:
+        processes = f", {e.processes} processes" if e.processes > 1 else ""
+        print(f"training on {e.device} in {e.precision} ({e.reason}{processes})", flush=True)
+
     def _on_BatchProgress(self, e) -> None:
         import time
 
+        if not self.live:
+            return  # a log file or CI: one line an epoch, no carriage-return redraws
         now = time.monotonic()
         if now - self._shown_at < 0.1 and e.batch != e.batches:
             return  # a redraw ten times a second is plenty for a person

@@ -29,7 +29,13 @@ from inception_gui.train.jobs import ControlToken, check_job, holds_run, imagene
 from inception_gui.train.mistakes_dialog import MistakesDialog
 from inception_gui.train.results import TrainResults, duration, report_html
 from model.training.config import TrainConfig, TrainControl
-from model.training.events import BatchProgress, DatasetChecked, EpochEnd, TrainingDone
+from model.training.events import (
+    BatchProgress,
+    DatasetChecked,
+    EpochEnd,
+    TrainingDone,
+    TrainingStarted,
+)
 
 _CHECK_KEY = "dataset check"  # the newest check alone may show its report
 
@@ -297,6 +303,8 @@ class TrainTab(QWidget):
             self._on_epoch(event)
         elif isinstance(event, TrainingDone):
             self._on_done(event)
+        elif isinstance(event, TrainingStarted):
+            self.status.emit(f"Training on {event.device} in {event.precision} ({event.reason})")
 
     def _on_batch(self, e) -> None:
         total = max(1, e.batches)

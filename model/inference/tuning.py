@@ -44,6 +44,8 @@ __all__ = [
     "choose",
     "device_name",
     "measure_inference",
+    "measure_training",
+    "training_candidates",
 ]
 
 MARGIN = 0.05  # another precision must be this much faster than fp32 to be chosen
@@ -225,3 +227,88 @@ def measure_inference(
     if not cached:
         _write_cache(key, choice)
     return choice
+
+
+def training_candidates(device: torch.device) -> list[str]:
+    """The precisions worth timing for training on ``device``, fp32 first.
+
+    On CUDA, bf16 where the GPU computes it and fp16 (with loss scaling) otherwise; on a
+    CPU, bf16 where :func:`candidates` would time it; fp16 training needs CUDA.
+    """
+    found = ["fp32"]
+    if device.type == "cuda":
+        try:
+            found.append(resolve_precision(Precision.BF16, device).value)
+        except PrecisionError:
+            found.append("fp16")
+    elif Precision.BF16 in candidates(device):
+        found.append("bf16")
+    return found
+
+
+def measure_training(
+    module: torch.nn.Module,
+    device: torch.device,
+    input_size: int,
+    batch: int,
+    num_classes: int,
+    repeats: int = 3,
+    refresh: bool = False,
+) -> AutoChoice:
+    """Time a forward and backward pass of ``module`` (in training mode) in each candidate.
+
+    Nothing of the run is changed: no optimizer step is taken, the gradients are cleared,
+    and the BatchNorm statistics and the random state are put back as they were.
+    """
+    key = (
+        f"{device_name(device)}|torch {torch.__version__}|training|"
+        f"{batch}x3x{input_size}|{num_classes} classes"
+    )
+    found = training_candidates(device)
+    if found == ["fp32"]:
+        return AutoChoice(
+            "fp32", "fp32: the only precision this device trains in fast", (), key, False
+        )
+    if os.environ.get(TUNING_ENV, "1") == "0":
+        return AutoChoice("fp32", f"fp32: measuring is turned off ({TUNING_ENV}=0)", (), key, False)
+    timings = None if refresh else _cached(key)
+    cached = timings is not None
+    if timings is None:
+        timings = tuple(
+            Timing(
+                p, _time_training_step(module, device, input_size, batch, num_classes, p, repeats)
+            )
+            for p in found
+        )
+    chosen, reason = choose(timings)
+    choice = AutoChoice(chosen, reason, timings, key, cached)
+    if not cached:
+        _write_cache(key, choice)
+    return choice
+
+
+def _time_training_step(module, device, input_size, batch, num_classes, precision, repeats):
+    buffers = {name: b.detach().clone() for name, b in module.named_buffers()}
+    rng = torch.get_rng_state()
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, 3, input_size, input_size, generator=generator).to(device)
+    x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, num_classes, (batch,), generator=generator).to(device)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+
+    def step() -> None:
+        context = torch.autocast(device.type, dtype=dtype) if dtype else contextlib.nullcontext()
+        with context:
+            out = module(x)
+        logits = out[0] if isinstance(out, tuple) else out
+        torch.nn.functional.cross_entropy(logits.float(), y).backward()
+        for p in module.parameters():
+            p.grad = None
+
+    try:
+        return _median_ms(step, repeats, device)
+    finally:
+        with torch.no_grad():
+            for name, b in module.named_buffers():
+                b.copy_(buffers[name])
+        torch.set_rng_state(rng)

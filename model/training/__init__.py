@@ -14,6 +14,7 @@ _EXPORTS = {
     "EpochEnd": "model.training.events",
     "TrainEvent": "model.training.events",
     "TrainingDone": "model.training.events",
+    "TrainingStarted": "model.training.events",
     "BestEpoch": "model.training.records",
     "EpochRecord": "model.training.records",
     "Meter": "model.training.records",

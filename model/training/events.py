@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from model.data.folders import DatasetReport
 
-__all__ = ["BatchProgress", "DatasetChecked", "EpochEnd", "TrainEvent", "TrainingDone"]
+__all__ = [
+    "BatchProgress",
+    "DatasetChecked",
+    "EpochEnd",
+    "TrainEvent",
+    "TrainingDone",
+    "TrainingStarted",
+]
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,16 @@ class DatasetChecked:
     """The first event: what the dataset check found."""
 
     report: DatasetReport
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    """The network is built: where and in what precision the run trains, and why."""
+
+    device: str  # "cpu", "cuda:0"
+    precision: str  # "fp32", "bf16" or "fp16"
+    reason: str  # why: "asked for", or auto's measurement in one line
+    processes: int = 1  # processes training together (torchrun)
 
 
 @dataclass(frozen=True)
@@ -71,4 +88,4 @@ class TrainingDone:
     last_epoch: int = 0  # epoch number held by last.safetensors
 
 
-TrainEvent = DatasetChecked | BatchProgress | EpochEnd | TrainingDone
+TrainEvent = DatasetChecked | TrainingStarted | BatchProgress | EpochEnd | TrainingDone

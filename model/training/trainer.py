@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 from model.data.folders import DatasetReport, ImageListDataset, train_transform
 from model.data.preprocess import Preprocess
 from model.errors import PrecisionError, TrainingError
+from model.inference.tuning import measure_training
 from model.network.inception import pool_after_conv
 from model.training.config import TrainConfig, TrainControl
 from model.training.distributed import World, write_digest
@@ -33,7 +34,7 @@ from model.training.evaluate import (
     val_logits,
     validate,
 )
-from model.training.events import BatchProgress, EpochEnd, TrainingDone
+from model.training.events import BatchProgress, EpochEnd, TrainingDone, TrainingStarted
 from model.training.recipe import (
     autocast,
     default_lr,
@@ -81,6 +82,9 @@ class Trainer:
         pool_after_conv(self.net)  # the same function, less pooling work (model.network.blocks)
         self.cached = config.train_from == "head" and config.cache_features
         self.net.to(device, memory_format=torch.channels_last)
+        self.precision_reason = "asked for"
+        if config.precision == "auto" and not self.cached:
+            self._measure_precision()
         self.files = RunFiles(
             Path(config.out_dir).expanduser(),
             config,
@@ -110,6 +114,22 @@ class Trainer:
         # the last training and validation passes (for the ETA of epoch 1).
         self.epoch_s = self.train_s = self.val_s = 0.0
         self.paused_s = 0.0
+
+    def _measure_precision(self) -> None:
+        """auto: time a training step in each candidate at this run's shape; keep the fastest.
+
+        Every process measures; all take rank 0's choice, so that they train alike.
+        """
+        set_train_mode(self.net, self.trainable)
+        choice = measure_training(
+            self.net,
+            self.device,
+            self.config.input_size,
+            min(self.config.batch_size, 32),
+            len(self.report.class_names),
+        )
+        chosen, reason = self.world.gather((choice.chosen, choice.reason))[0]
+        self.precision, self.precision_reason = chosen, f"auto: {reason}"
 
     def _wrap(self, module: nn.Module) -> nn.Module:
         if not self.world.distributed:
@@ -144,6 +164,9 @@ class Trainer:
         # floats, which x86 cores compute up to a hundred times slower (seen:
         # 2.3 s instead of 0.03 s a batch). Flushing them to zero changes no
         # result that matters. torch has no getter: restore the default after.
+        yield TrainingStarted(
+            str(self.device), self.precision, self.precision_reason, self.world.size
+        )
         flushing = torch.set_flush_denormal(True)
         try:
             yield from self._epochs(control)

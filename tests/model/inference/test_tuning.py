@@ -107,3 +107,26 @@ def test_an_explicit_precision_measures_nothing(tiny_checkpoint, monkeypatch, me
     )
     clf = load_classifier(tiny_checkpoint, device="cpu", precision="fp32")
     assert clf.wait_for_tuning(timeout=1) is None and clf.precision == "fp32"
+
+
+def test_timing_a_training_step_changes_nothing_of_the_run(monkeypatch, measuring):
+    monkeypatch.setattr(tuning, "training_candidates", lambda device: ["fp32", "bf16"])
+    torch.manual_seed(0)
+    net = build_network("v3", num_classes=3, aux_logits=True).train()
+    weights = {k: v.clone() for k, v in net.state_dict().items()}  # buffers included
+    rng = torch.get_rng_state()
+    choice = tuning.measure_training(net, torch.device("cpu"), 75, 2, 3, repeats=1)
+    assert [t.precision for t in choice.timings] == ["fp32", "bf16"]
+    assert choice.chosen in ("fp32", "bf16") and "training" in choice.key
+    after = net.state_dict()
+    assert all(torch.equal(weights[k], after[k]) for k in weights)  # BatchNorm stats too
+    assert all(p.grad is None for p in net.parameters())
+    assert torch.equal(torch.get_rng_state(), rng)  # the run's crops and dropout unchanged
+
+
+def test_a_cpu_without_fast_bf16_trains_in_fp32_without_measuring(monkeypatch, measuring):
+    monkeypatch.setattr(tuning, "candidates", lambda device: [Precision.FP32])
+    monkeypatch.setattr(tuning, "_median_ms", lambda *a: pytest.fail("timed for nothing"))
+    net = build_network("v3", num_classes=3, aux_logits=False)
+    choice = tuning.measure_training(net, torch.device("cpu"), 75, 2, 3)
+    assert choice.chosen == "fp32" and "only precision" in choice.reason

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -498,7 +499,10 @@ def test_cli_errors_and_text_output(colours, backbone, tmp_path, make_dataset):
     )  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "blue" in proc.stdout and "epoch 1/1" in proc.stdout and "ETA" in proc.stderr
+    assert "blue" in proc.stdout and "epoch 1/1" in proc.stdout
+    assert "training on cpu in fp32 (" in proc.stdout  # where, in what, and why
+    # Not a terminal (a log file, CI): one line an epoch, no carriage-return redraws.
+    assert "\r" not in proc.stderr and "ETA" not in proc.stderr
     assert "no augmentation" in proc.stderr  # head only, cached: said once
     assert (tmp_path / "run" / "best.safetensors").exists()
     proc = subprocess.run(cmd, capture_output=True, text=True)  # again, into the same folder
@@ -511,3 +515,35 @@ def test_cli_errors_and_text_output(colours, backbone, tmp_path, make_dataset):
         _cli(colours, "--resume", tmp_path / "run", "--epochs", 2), capture_output=True, text=True
     )
     assert proc.returncode == 0 and "epoch 2/2" in proc.stdout, proc.stderr
+
+
+def test_auto_trains_in_what_the_measurement_chose_and_says_why(
+    colours, backbone, tmp_path, monkeypatch
+):
+    from model.inference.tuning import AutoChoice, Timing
+    from model.training.events import TrainingStarted
+
+    measured = []
+
+    def fake(module, device, input_size, batch, num_classes, **kw):
+        measured.append((input_size, batch, num_classes))
+        return AutoChoice(
+            "bf16",
+            "bf16 is 1.70x as fast as fp32 here",
+            (Timing("fp32", 17.0), Timing("bf16", 10.0)),
+            "key",
+            False,
+        )
+
+    monkeypatch.setattr("model.training.trainer.measure_training", fake)
+    config = replace(
+        head_config(colours, tmp_path / "out", backbone, epochs=1),
+        train_from="mixed_7",
+        batch_size=4,
+    )
+    events = list(train(config))
+    started = of(events, TrainingStarted)
+    assert len(started) == 1 and started[0].precision == "bf16"
+    assert started[0].reason == "auto: bf16 is 1.70x as fast as fp32 here"
+    assert measured == [(config.input_size, 4, 3)]
+    assert isinstance(events[-1], TrainingDone) and events[-1].epochs_run == 1
