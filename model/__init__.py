@@ -87,6 +87,7 @@ _EXPORTS = {
     "TrainingDone": "model.training.events",
     "TrainingStarted": "model.training.events",
     "train": "model.training.engine",
+    "audit_folder": "model.training.audit",
     "detect_precision": "model.training.recipe",
     "WeightsInfo": "model.weights.loading",
     "load_network": "model.weights.loading",

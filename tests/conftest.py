@@ -137,3 +137,23 @@ def node_keys():
         "mult_adds",
         "children",
     }
+
+
+@pytest.fixture(scope="session")
+def backbone_file(tmp_path_factory, calibrate_batchnorm):
+    """A random v3 whose BatchNorm statistics were measured on noise, as a project checkpoint.
+
+    Its features tell plain colours apart, which is all the audit and curation tests need.
+    """
+    import torch
+
+    from model import Checkpoint, Preprocess, build_network, save_checkpoint
+
+    torch.manual_seed(0)
+    net = build_network("v3", num_classes=3)
+    calibrate_batchnorm(net, torch.rand(16, 3, 75, 75) * 4 - 2)
+    path = tmp_path_factory.mktemp("backbone_file") / "backbone.safetensors"
+    save_checkpoint(
+        Checkpoint(net.state_dict(), "v3", ("a", "b", "c"), Preprocess.for_size(75)), path
+    )
+    return path

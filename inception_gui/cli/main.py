@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from inception_gui.cli import classify, desktop, explain, export, summary, train
+from inception_gui.cli import audit, classify, desktop, explain, export, summary, train
 
 __all__ = ["build_parser", "main"]
 
@@ -26,6 +26,7 @@ _COMMANDS = {
     "explain": explain,
     "export": export,
     "train": train,
+    "audit": audit,
 }
 SUBCOMMANDS = tuple(_COMMANDS)
 

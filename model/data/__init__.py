@@ -11,6 +11,9 @@ _EXPORTS = {
     "imagenet_preprocess": "model.data.preprocess",
     "DatasetReport": "model.data.folders",
     "check_dataset": "model.data.folders",
+    "move_to_class": "model.data.curate",
+    "exclude": "model.data.curate",
+    "undo": "model.data.curate",
 }
 
 __all__ = sorted(_EXPORTS)

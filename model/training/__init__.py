@@ -21,6 +21,8 @@ _EXPORTS = {
     "RunSnapshot": "model.training.records",
     "ValidationSummary": "model.training.records",
     "train": "model.training.engine",
+    "audit_folder": "model.training.audit",
+    "AuditReport": "model.training.audit",
     "holds_run": "model.training.run_folder",
 }
 

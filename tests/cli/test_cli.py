@@ -157,3 +157,36 @@ def test_summary_into_a_closed_pipe_ends_quietly():
     reader.stdout.close()  # as `| head` does once it has read its lines
     err = reader.stderr.read().decode()
     assert reader.wait(timeout=120) == 1 and "Traceback" not in err, err
+
+
+def test_audit_names_the_misfiled_picture(tmp_path, make_dataset, backbone_file, capsys):
+    import shutil
+
+    data = make_dataset(tmp_path / "data", per_class=8)
+    shutil.move(str(data / "green" / "5.png"), str(data / "red" / "green5.png"))
+    argv = [
+        "audit",
+        str(data),
+        "--weights",
+        str(backbone_file),
+        "--input-size",
+        "75",
+        "--device",
+        "cpu",
+        "--threshold",
+        "0.9999",
+    ]
+    assert main([*argv, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    top = doc["suspects"][0]
+    assert top["path"].endswith("green5.png") and top["given"] == "red"
+    assert top["suggested"] == "green" and top["score"] > 0
+    assert doc["images"] == 24 and doc["class_names"] == ["blue", "green", "red"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "24 training images, 3 classes" in out and "filed as red" in out
+
+
+def test_audit_of_a_missing_folder_is_an_error(tmp_path, capsys):
+    assert main(["audit", str(tmp_path / "nowhere"), "--weights", "none"]) == 2
+    assert "nowhere" in capsys.readouterr().err
