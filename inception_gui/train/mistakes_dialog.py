@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 import model
 from inception_gui.core.pictures import thumbnail
 from inception_gui.core.workers import WorkerHub
+from inception_gui.train.curation import Curation
 from inception_gui.widgets.common import picture_to_pixmap
 from model.training import mistakes
 
@@ -44,8 +45,22 @@ def _mistakes_job(checkpoint: str, samples: list) -> list:
 class MistakesDialog(QDialog):
     """The validation images of one confusion-matrix cell, highest loss first."""
 
-    def __init__(self, hub: WorkerHub, done, true_index: int, predicted_index: int, parent=None):
+    def __init__(
+        self,
+        hub: WorkerHub,
+        done,
+        true_index: int,
+        predicted_index: int,
+        parent=None,
+        config=None,
+    ):
         super().__init__(parent)
+        self.curation = (
+            Curation(done.out_dir, [config.data_dir, config.val_dir], done.class_names)
+            if config is not None
+            else None
+        )
+        self._predicted_name = done.class_names[predicted_index]
         names = done.class_names
         self.samples = mistakes.cell_samples(done.val_samples, true_index, predicted_index)
         verdict = "correct" if true_index == predicted_index else "mistaken"
@@ -60,13 +75,23 @@ class MistakesDialog(QDialog):
         self.reveal_button.setToolTip("Open the file's folder; nothing is moved or changed")
         self.reveal_button.clicked.connect(self._on_reveal_clicked)
         note = QLabel(
-            "Sorted by loss, highest first. Files are only shown, never moved or changed."
+            "Sorted by loss, highest first. Files move only with Move to class or Exclude, "
+            "each after asking; Undo puts them back."
         )
+        self.move_button = QPushButton("Move to class…")
+        self.exclude_button = QPushButton("Exclude")
+        self.undo_button = QPushButton("Undo")
+        self.move_button.clicked.connect(self._on_move_clicked)
+        self.exclude_button.clicked.connect(self._on_exclude_clicked)
+        self.undo_button.clicked.connect(self._on_undo_clicked)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addWidget(self.list, 1)
         row = QHBoxLayout()
         row.addWidget(self.reveal_button)
+        for b in (self.move_button, self.exclude_button, self.undo_button):
+            b.setEnabled(self.curation is not None)
+            row.addWidget(b)
         row.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -102,3 +127,20 @@ class MistakesDialog(QDialog):
         if item is not None:
             command = mistakes.reveal_in_file_manager_command(item.data(Qt.ItemDataRole.UserRole))
             subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _current_path(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _on_move_clicked(self) -> None:
+        path = self._current_path()
+        if path and self.curation.move_to_class(self, path, self._predicted_name) is not None:
+            self.list.currentItem().setText(self.list.currentItem().text() + "\n(moved)")
+
+    def _on_exclude_clicked(self) -> None:
+        path = self._current_path()
+        if path and self.curation.exclude(self, path) is not None:
+            self.list.currentItem().setText(self.list.currentItem().text() + "\n(excluded)")
+
+    def _on_undo_clicked(self) -> None:
+        self.curation.undo(self)

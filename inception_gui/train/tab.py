@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from inception_gui.core.mime import paths_from_mime
 from inception_gui.core.workers import WorkerHub
+from inception_gui.train.audit_dialog import AuditDialog
 from inception_gui.train.form import TrainSettings
 from inception_gui.train.jobs import ControlToken, check_job, holds_run, imagenet_on_disk, train_job
 from inception_gui.train.mistakes_dialog import MistakesDialog
@@ -66,6 +67,7 @@ class TrainTab(QWidget):
         self._control = None
         self._worker = None
         self._done = None
+        self._run_config = None  # the settings of the run on show
         self._started_at = 0.0
         self.setAcceptDrops(True)
         self._build()
@@ -119,13 +121,25 @@ class TrainTab(QWidget):
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
         self.use_button = QPushButton("Use this model")
+        self.audit_button = QPushButton("Suspicious labels…")
+        self.audit_button.setToolTip(
+            "Rank the training images by how strongly the model disputes their folder's label, "
+            "find near-copies, and move or exclude files (each after asking)"
+        )
+        self.audit_button.clicked.connect(self._on_audit_clicked)
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self._on_pause_clicked)
         self.stop_button.clicked.connect(self.stop)
         self.use_button.clicked.connect(self._on_use_clicked)
         self.start_button.setEnabled(False)
         buttons = QHBoxLayout()
-        for b in (self.start_button, self.pause_button, self.stop_button, self.use_button):
+        for b in (
+            self.start_button,
+            self.pause_button,
+            self.stop_button,
+            self.use_button,
+            self.audit_button,
+        ):
             buttons.addWidget(b)
         self.progress = QProgressBar()
         self.progress_label = QLabel()
@@ -252,6 +266,7 @@ class TrainTab(QWidget):
             )
             return
         self._control = TrainControl()
+        self._run_config = config
         self._done = None
         self.results.clear()
         self._started_at = time.monotonic()
@@ -361,6 +376,7 @@ class TrainTab(QWidget):
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.use_button.setEnabled(not running and self._best_checkpoint() is not None)
+        self.audit_button.setEnabled(not running and self._best_checkpoint() is not None)
         inputs = (self.folder_edit, self.browse_button, self.val_edit, self.out_edit)
         for w in (*inputs, self.settings):
             w.setEnabled(not running)
@@ -381,9 +397,24 @@ class TrainTab(QWidget):
         if self._done is None:
             return
         self.mistakes_dialog = MistakesDialog(
-            self._hub, self._done, true_index, predicted_index, self
+            self._hub, self._done, true_index, predicted_index, self, config=self._run_config
         )
         self.mistakes_dialog.open()
+
+    def _on_audit_clicked(self) -> None:
+        if self._done is None or self._run_config is None:
+            return
+        self.audit_dialog = AuditDialog(self._hub, self._done, self._run_config, self)
+        self.audit_dialog.retrain.connect(self.retrain)
+        self.audit_dialog.open()
+
+    def retrain(self) -> None:
+        """A new run with the same settings, into a new folder, on the folder as it is now."""
+        if self._worker is not None:
+            return
+        self._report = None  # files may have moved: the engine checks the folder anew
+        self._suggest_out(self.folder_edit.text().strip())
+        self.start()
 
     def _on_use_clicked(self) -> None:
         path = self._best_checkpoint()

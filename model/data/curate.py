@@ -133,6 +133,23 @@ def _record_move(run_dir, action: str, source: Path, target: Path) -> Move:
     return move
 
 
+def class_target(
+    path: str | os.PathLike[str], dataset: str | os.PathLike[str], new_class: str
+) -> Path:
+    """Where :func:`move_to_class` would put the file (a free name in the class folder)."""
+    return _free_name(Path(dataset).resolve() / new_class / Path(path).name)
+
+
+def exclusion_target(path: str | os.PathLike[str], dataset: str | os.PathLike[str]) -> Path:
+    """Where :func:`exclude` would put the file."""
+    source, root = Path(path).resolve(), Path(dataset).resolve()
+    try:
+        inside = source.relative_to(root)
+    except ValueError:
+        raise CurationError(f"{source}: not inside the dataset {root}") from None
+    return _free_name(excluded_folder(root) / inside)
+
+
 def move_to_class(
     path: str | os.PathLike[str],
     dataset: str | os.PathLike[str],
@@ -143,7 +160,7 @@ def move_to_class(
     source, root = Path(path).resolve(), Path(dataset).resolve()
     if not (root / new_class).is_dir() or "/" in new_class or new_class in ("", ".", ".."):
         raise CurationError(f"{root}: has no class folder {new_class!r}")
-    return _record_move(run_dir, "move", source, _free_name(root / new_class / source.name))
+    return _record_move(run_dir, "move", source, class_target(source, root, new_class))
 
 
 def exclude(
@@ -152,12 +169,8 @@ def exclude(
     run_dir: str | os.PathLike[str],
 ) -> Move:
     """Move the image at ``path`` out of the dataset, into :func:`excluded_folder`."""
-    source, root = Path(path).resolve(), Path(dataset).resolve()
-    try:
-        inside = source.relative_to(root)
-    except ValueError:
-        raise CurationError(f"{source}: not inside the dataset {root}") from None
-    return _record_move(run_dir, "exclude", source, _free_name(excluded_folder(root) / inside))
+    source = Path(path).resolve()
+    return _record_move(run_dir, "exclude", source, exclusion_target(source, dataset))
 
 
 def undo(run_dir: str | os.PathLike[str], move_id: int | None = None) -> Move:
