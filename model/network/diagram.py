@@ -42,9 +42,9 @@ Pair = tuple[int, int]
 # The paper's figure for each kind of block; a caption only, the drawing comes from forward.
 FIGURES = {
     "InceptionA": "35 x 35 block (paper figure 5)",
-    "InceptionB": "35 -> 17 grid reduction (paper section 5, figure 10)",
+    "InceptionB": "35 → 17 grid reduction (paper figure 10)",
     "InceptionC": "17 x 17 block (paper figure 6)",
-    "InceptionD": "17 -> 8 grid reduction (paper section 5, figure 10)",
+    "InceptionD": "17 → 8 grid reduction (paper figure 10)",
     "InceptionE": "8 x 8 block, expanded filter bank (paper figure 7)",
 }
 _POOLS = {"max_pool2d": "max pool", "avg_pool2d": "avg pool"}
