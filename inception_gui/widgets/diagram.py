@@ -275,7 +275,10 @@ def _stage_lines(stage, diagram) -> list[str]:
     block = diagram.block(stage.path) if stage.op == "block" else None
     if block is not None:
         return [f"{stage.name} · {stage.type}", block.caption]
-    what = stage.label if stage.kernel else ("global avg pool" if "pool" in stage.op else "")
+    if stage.kernel:
+        what = stage.label
+    else:  # the head: a global pool, a dropout (named by its row already), the classifier
+        what = {"avg pool": "global avg pool", "dropout": ""}.get(stage.op, stage.op)
     if stage.padding and stage.padding != (0, 0):
         what += ", padded"  # as the paper's table 1 says of Conv2d_2b
     channels = (
