@@ -90,6 +90,7 @@ class DiagramView(QWidget):
         self.view.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.view.box_clicked.connect(self._on_view_box_clicked)
         self.title = QLabel("Drawing the network…")
+        self.title.setWordWrap(True)  # never the reason the window cannot shrink
         self.network_button = QPushButton("Whole network")
         self.network_button.setToolTip("The chain of stages, with the shape between them")
         self.network_button.clicked.connect(self._on_network_clicked)
@@ -156,14 +157,19 @@ class DiagramView(QWidget):
         self.fit()
 
     def fit(self) -> None:
-        """Zoom so that the drawing fits, but never past 100 %."""
+        """Zoom to show a whole block, or the chain's width from its top; never past 100 %."""
         rect = self.scene.sceneRect()
+        if rect.isEmpty():
+            return
+        size = self.view.viewport().size()
+        scale = min(1.0, size.width() / rect.width())
+        if self.scene.block is not None:  # a block is seen whole; the long chain scrolls
+            scale = min(scale, size.height() / rect.height())
         self.view.resetTransform()
-        if rect.width() > self.view.viewport().width() or (
-            rect.height() > self.view.viewport().height() and self.scene.block is not None
-        ):
-            self.view.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        self.view.centerOn(rect.center().x(), rect.top() if self.scene.block is None else 0)
+        self.view.scale(scale, scale)
+        top = rect.top() + size.height() / (2 * scale)
+        centre_y = rect.center().y() if self.scene.block is not None else top
+        self.view.centerOn(rect.center().x(), centre_y)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

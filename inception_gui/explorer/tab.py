@@ -168,7 +168,7 @@ class ExplorerTab(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 3)
         splitter.setStretchFactor(2, 1)
-        splitter.setSizes([520, 520, 300])
+        splitter.setSizes([440, 600, 260])
         self.details.setHtml(DETAILS_PLACEHOLDER)
         self.totals = QLabel("Computing the layer summary…")
         layout = QVBoxLayout(self)

@@ -29,9 +29,9 @@ from model.files import atomic_write
 __all__ = ["BoxItem", "DiagramScene", "box_tooltip", "save_drawing"]
 
 # Geometry, in scene units (pixels at 100 %).
-BOX_W, BOX_H = 150, 44  # a layer inside a block
-SPLIT_GAP = 12  # between the 1x3 and the 3x1 of figure 7
-COL_GAP = 26  # between branches
+BOX_W, BOX_H = 128, 40  # a layer inside a block
+SPLIT_GAP = 10  # between the 1x3 and the 3x1 of figure 7
+COL_GAP = 24  # between branches
 ROW_GAP = 42  # between layers: room for the arrow and its shape
 STAGE_W, STAGE_H = 300, 42  # a stage of the whole network
 STAGE_GAP = 34
@@ -251,9 +251,13 @@ class DiagramScene(QGraphicsScene):
                 item.setToolTip(box_tooltip(box))
                 items.append(item)
             for i, item in enumerate(items):
-                label = _shape(step[i].input_shape) if i == 0 else ""
+                label = _shape(step[i].input_shape) if len(step) == 1 else ""
                 for start in below:
                     self._arrow(start, _bottom_up(item), label)
+            if len(step) > 1:  # a fan-out: one label, under its last box, right of its arrow
+                text = self._text(_shape(step[0].input_shape), self._small, _ARROW_TEXT)
+                rect = items[-1].rect()
+                text.setPos(rect.center().x() + 6, rect.bottom() + 3)
             below = [_top_up(item) for item in items]
         for start, box in zip(below, branch.outputs, strict=True):
             end = QPointF(start.x(), concat.rect().bottom())
