@@ -62,6 +62,14 @@ class _GraphicsView(QGraphicsView):
             self.box_clicked.emit(item)
         super().mousePressEvent(event)
 
+    def wheelEvent(self, event) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:  # zoom; plain wheel scrolls
+            factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
+            self.scale(factor, factor)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
 
 class DiagramView(QWidget):
     """The stage chain, or one block as in the paper's figures; export as SVG or PNG.
@@ -81,6 +89,7 @@ class DiagramView(QWidget):
         super().__init__(parent)
         self._hub = hub
         self.diagram = None  # the NetworkDiagram on show
+        self._drawn = None  # the NetworkDiagram the scene was last drawn from
         self._path = ""  # the layer selected in the tree
         self.scene = DiagramScene(self)
         self.view = _GraphicsView(self.scene)
@@ -140,16 +149,17 @@ class DiagramView(QWidget):
         if block is not None:
             if self.scene.block is not block:
                 self.scene.show_block(block)
+                self._drawn = self.diagram
                 self.fit()
             self.title.setText(f"<b>{block.path}</b> — {block.caption}")
-        elif self.scene.block is not None or not self.scene.boxes:
+        elif self.scene.block is not None or self._drawn is not self.diagram:
             self._draw_network()
         item = self.scene.highlight(path)
         if item is not None:
             self.view.ensureVisible(item, 20, 20)
 
     def _draw_network(self) -> None:
-        d = self.diagram
+        d = self._drawn = self.diagram
         self.scene.show_network(d)
         self.title.setText(
             f"<b>{d.variant}</b> at {d.input_size} px: the stages and the shape between them"
@@ -174,14 +184,6 @@ class DiagramView(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.fit()
-
-    def wheelEvent(self, event) -> None:
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
-            self.view.scale(factor, factor)
-            event.accept()
-            return
-        super().wheelEvent(event)
 
     # Handlers -----------------------------------------------------------------------------------
     def _on_view_box_clicked(self, item: BoxItem) -> None:

@@ -14,14 +14,21 @@ the GUI and the CLI draw (:mod:`inception_gui.widgets.diagram`).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 from torch import fx, nn
 
-from model.network.blocks import BasicConv2d
+from model.network.dataflow import (
+    POOLS,
+    chain,
+    feeders,
+    function_name,
+    output_nodes,
+    trace_block,
+    trace_network,
+)
 from model.network.inception import build_network
 from model.network.summary import LayerNode, NetworkSummary, summarize_module
 from model.network.variants import MIN_INPUT_SIZE, Variant
@@ -47,7 +54,6 @@ FIGURES = {
     "InceptionD": "17 → 8 grid reduction (paper figure 10)",
     "InceptionE": "8 x 8 block, expanded filter bank (paper figure 7)",
 }
-_POOLS = {"max_pool2d": "max pool", "avg_pool2d": "avg pool"}
 
 
 @dataclass(frozen=True)
@@ -174,63 +180,6 @@ class NetworkDiagram:
         return next((s for s in candidates if s.path == head), None)
 
 
-# Tracing --------------------------------------------------------------------------------------
-
-
-class _Tracer(fx.Tracer):
-    """Keeps ``keep(module, qualified_name)`` modules whole instead of tracing into them."""
-
-    def __init__(self, keep) -> None:
-        super().__init__()
-        self._keep = keep
-
-    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        return self._keep(m, module_qualified_name) or super().is_leaf_module(
-            m, module_qualified_name
-        )
-
-
-def _is_op(node: fx.Node) -> bool:
-    """A node drawn as a box (a module or a pool) or joining boxes (a concatenation)."""
-    if node.op == "call_module":
-        return True
-    return node.op == "call_function" and _fn_name(node) in (*_POOLS, "cat")
-
-
-def _fn_name(node: fx.Node) -> str:
-    return getattr(node.target, "__name__", str(node.target))
-
-
-def _feeders(node: fx.Node) -> list[fx.Node]:
-    """The nearest drawn nodes (or the input) upstream of ``node``, through reshapes and ReLUs."""
-    found: list[fx.Node] = []
-    for arg in node.all_input_nodes:
-        if arg.op == "placeholder" or _is_op(arg):
-            found.append(arg)
-        elif arg.op not in ("get_attr",):
-            found += _feeders(arg)
-    return list(dict.fromkeys(found))
-
-
-def _chain(node: fx.Node) -> list[fx.Node]:
-    """The single line of drawn nodes from the input up to and including ``node``."""
-    line = []
-    while node.op != "placeholder":
-        line.append(node)
-        feeders = _feeders(node)
-        if len(feeders) != 1:
-            raise ValueError(f"{node.name} reads {len(feeders)} inputs; a branch is a chain")
-        node = feeders[0]
-    return line[::-1]
-
-
-def _output_nodes(graph: fx.Graph) -> list[fx.Node]:
-    output = next(n for n in graph.nodes if n.op == "output")
-    result = output.args[0]
-    items = result if isinstance(result, tuple | list) else (result,)
-    return [item for item in items if isinstance(item, fx.Node)]
-
-
 # Blocks ---------------------------------------------------------------------------------------
 
 
@@ -251,8 +200,8 @@ def _pool_box(node: fx.Node, block_path: str, input_shape: Shape) -> Box:
     return Box(
         path=block_path,
         name="pool",
-        type=_fn_name(node),
-        op=_POOLS[_fn_name(node)],
+        type=function_name(node),
+        op=POOLS[function_name(node)],
         kernel=kernel,
         stride=stride,
         padding=padding,
@@ -320,15 +269,6 @@ def _measured_shape(node: LayerNode) -> Shape | None:
     return tuple(conv.output_shape) if conv is not None and conv.output_shape else None
 
 
-def _trace_block(block: nn.Module) -> fx.Graph:
-    if getattr(block, "pool_after_conv", False):
-        # Drawn as the math reads (pool, then 1x1): a shallow copy shares every layer
-        # and leaves the live block's switch alone.
-        block = copy.copy(block)
-        block.pool_after_conv = False
-    return _Tracer(lambda m, _name: isinstance(m, BasicConv2d)).trace(block)
-
-
 def describe_block(
     block: nn.Module, path: str, input_shape: Shape, summary: LayerNode
 ) -> BlockDiagram:
@@ -350,17 +290,17 @@ def describe_block(
     ValueError
         ``forward`` does not end in one concatenation of branches that are chains.
     """
-    graph = _trace_block(block)
-    (concat,) = _output_nodes(graph)
-    if not (concat.op == "call_function" and _fn_name(concat) == "cat"):
+    graph = trace_block(block)
+    (concat,) = output_nodes(graph)
+    if not (concat.op == "call_function" and function_name(concat) == "cat"):
         raise ValueError(f"{path} does not end in a concatenation")
     shapes: dict[fx.Node, Shape] = {}
     boxes: dict[fx.Node, Box] = {}
 
     def box_for(node: fx.Node) -> Box:
         if node not in boxes:
-            feeders = _feeders(node)
-            below = shapes[feeders[0]] if feeders[0].op != "placeholder" else input_shape
+            source = feeders(node)[0]
+            below = shapes[source] if source.op != "placeholder" else input_shape
             if node.op == "call_module":
                 box = _module_box(
                     f"{path}.{node.target}", _row(summary, f"{path}.{node.target}"), below
@@ -373,8 +313,8 @@ def describe_block(
     branches = []
     for out in concat.args[0]:
         # A branch ending in its own concatenation (figure 7's 1x3 and 3x1 pair) fans out.
-        ends = list(out.args[0]) if _fn_name(out) == "cat" else [out]
-        chains = [_chain(end) for end in ends]
+        ends = list(out.args[0]) if function_name(out) == "cat" else [out]
+        chains = [chain(end) for end in ends]
         stem = chains[0][:-1]
         if any(c[:-1] != stem for c in chains):
             raise ValueError(f"{path}: a branch's parallel layers must share what feeds them")
@@ -396,14 +336,6 @@ def describe_block(
 # The network ----------------------------------------------------------------------------------
 
 
-def _trace_network(network: nn.Module) -> fx.Graph:
-    # Traced as in training, where the auxiliary head runs; a shallow copy keeps the live
-    # network's mode (and every layer, shared) as it is.
-    shown = copy.copy(network)
-    shown.training = True
-    return _Tracer(lambda _m, name: "." not in name).trace(shown)
-
-
 def describe_network(network: nn.Module, summary: LayerNode, input_size: int) -> NetworkDiagram:
     """Draw ``network`` (an :class:`Inception3`) as a chain of stages and its blocks.
 
@@ -416,9 +348,9 @@ def describe_network(network: nn.Module, summary: LayerNode, input_size: int) ->
     input_size : int
         Side of the square input the summary measured.
     """
-    graph = _trace_network(network)
-    outputs = _output_nodes(graph)
-    main = _chain(outputs[0])
+    graph = trace_network(network)
+    outputs = output_nodes(graph)
+    main = chain(outputs[0])
     input_shape = (1, 3, input_size, input_size)
     modules = dict(network.named_children())
     stages, blocks, below = [], [], input_shape
@@ -434,8 +366,8 @@ def describe_network(network: nn.Module, summary: LayerNode, input_size: int) ->
         shape_of[name] = below = box.output_shape
     aux = aux_after = None
     if len(outputs) > 1:
-        aux_chain = [n for n in _chain(outputs[1]) if n not in main]
-        aux_after = str(_feeders(aux_chain[0])[0].target)
+        aux_chain = [n for n in chain(outputs[1]) if n not in main]
+        aux_after = str(feeders(aux_chain[0])[0].target)
         name = str(aux_chain[0].target)
         aux = _module_box(name, _row(summary, name), shape_of[aux_after], op="aux head")
     fc = stages[-1]

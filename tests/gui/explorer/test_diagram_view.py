@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QGraphicsSimpleTextItem
 
 from inception_gui.explorer.diagram_view import index_for_path
 from inception_gui.explorer.layer_tree_model import NODE_ROLE
@@ -43,7 +44,11 @@ def _highlighted(scene):
     return [item.path for item in scene.boxes if item.highlighted]
 
 
-def test_the_chain_then_a_block_follow_the_tree(explorer):
+def _texts(scene):
+    return {i.text() for i in scene.items() if isinstance(i, QGraphicsSimpleTextItem)}
+
+
+def test_the_chain_then_a_block_follow_the_tree(explorer, qtbot):
     tab, scene = explorer, explorer.diagram.scene
     d = tab.diagram.diagram
     assert scene.block is None  # the whole network first: one box a stage, and the aux head
@@ -57,6 +62,12 @@ def test_the_chain_then_a_block_follow_the_tree(explorer):
     assert drawn == sorted(b.path for b in d.block("Mixed_6b").boxes() if b.module)
     _select(tab, "Mixed_6b")  # the block itself: drawn, no layer highlighted
     assert scene.block is d.block("Mixed_6b") and _highlighted(scene) == []
+    _select(tab, "fc")
+    chain_texts = _texts(scene)
+    tab.size_spin.setValue(139)  # a new input size: a new drawing, with its own shapes
+    qtbot.waitUntil(lambda: tab.diagram.diagram.input_size == 139, timeout=90_000)
+    assert scene.block is None and _highlighted(scene) == ["fc"]
+    assert _texts(scene) != chain_texts and "3×139×139" in _texts(scene)
 
 
 def _click(qtbot, view, item):
