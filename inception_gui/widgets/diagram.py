@@ -33,7 +33,7 @@ BOX_W, BOX_H = 128, 40  # a layer inside a block
 SPLIT_GAP = 10  # between the 1x3 and the 3x1 of figure 7
 COL_GAP = 24  # between branches
 ROW_GAP = 42  # between layers: room for the arrow and its shape
-STAGE_W, STAGE_H = 300, 42  # a stage of the whole network
+STAGE_W, STAGE_H = 320, 42  # a stage of the whole network
 STAGE_GAP = 34
 MARGIN = 24
 

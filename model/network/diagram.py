@@ -47,12 +47,12 @@ Shape = tuple[int, ...]
 Pair = tuple[int, int]
 
 # The paper's figure for each kind of block; a caption only, the drawing comes from forward.
-FIGURES = {
-    "InceptionA": "35 x 35 block (paper figure 5)",
-    "InceptionB": "35 → 17 grid reduction (paper figure 10)",
-    "InceptionC": "17 x 17 block (paper figure 6)",
-    "InceptionD": "17 → 8 grid reduction (paper figure 10)",
-    "InceptionE": "8 x 8 block, expanded filter bank (paper figure 7)",
+FIGURES = {  # the grid sizes are the paper's, at 299 px; the arrows give the real ones
+    "InceptionA": "the paper's 35 x 35 module (figure 5)",
+    "InceptionB": "grid reduction, the paper's 35 → 17 (figure 10)",
+    "InceptionC": "the paper's 17 x 17 module (figure 6)",
+    "InceptionD": "grid reduction, the paper's 17 → 8 (figure 10)",
+    "InceptionE": "the paper's 8 x 8 module (figure 7)",
 }
 
 
