@@ -1,7 +1,7 @@
 """The ``inception-gui`` command: the window, or a subcommand for scripts.
 
 ``inception-gui [PATH...]`` opens the window (classifying PATHs once the model
-is ready); ``inception-gui classify|summary|train ...`` work in the terminal
+is ready); ``inception-gui classify|summary|diagram|train ...`` work in the terminal
 (``train`` also under ``torchrun --nproc-per-node N``). Each subcommand is a
 module of this package; they reach torch through ``model``'s lazy front, so the
 window path never imports torch before the window is up.
@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from inception_gui.cli import audit, classify, desktop, explain, export, summary, train
+from inception_gui.cli import audit, classify, desktop, diagram, explain, export, summary, train
 
 __all__ = ["build_parser", "main"]
 
@@ -22,6 +22,7 @@ __all__ = ["build_parser", "main"]
 _COMMANDS = {
     "classify": classify,
     "summary": summary,
+    "diagram": diagram,
     "install-desktop": desktop,
     "explain": explain,
     "export": export,

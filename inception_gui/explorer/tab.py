@@ -39,6 +39,7 @@ from inception_gui.explorer.details import (
     summary_job,
     totals_html,
 )
+from inception_gui.explorer.diagram_view import DiagramView, index_for_path
 from inception_gui.explorer.feature_grid import FeatureGrid, feature_job
 from inception_gui.explorer.layer_tree_model import (
     COLUMNS,
@@ -156,12 +157,18 @@ class ExplorerTab(QWidget):
         self.side_tabs = QTabWidget()
         self.side_tabs.addTab(self.details, "Details")
         self.side_tabs.addTab(self.features, "Feature maps")
+        self.diagram = DiagramView(self._hub)
+        self.diagram.layer_clicked.connect(self._on_diagram_layer_clicked)
+        self.diagram.status.connect(self.status)
+        self.summary_ready.connect(self.diagram.set_summary)
         splitter = QSplitter()
         splitter.addWidget(self.tree)
+        splitter.addWidget(self.diagram)
         splitter.addWidget(self.side_tabs)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([780, 380])
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 1)
+        splitter.setSizes([440, 600, 260])
         self.details.setHtml(DETAILS_PLACEHOLDER)
         self.totals = QLabel("Computing the layer summary…")
         layout = QVBoxLayout(self)
@@ -281,6 +288,7 @@ class ExplorerTab(QWidget):
         if node is None:
             return
         self.details.setHtml(node_html(node, []))
+        self.diagram.show_path(node.path)
         self._request_features(node)
         if node.type.startswith("Inception") and node.type != "InceptionAux":
             self._hub.start(
@@ -289,6 +297,12 @@ class ExplorerTab(QWidget):
                 node,
                 on_return=lambda found, n=node: self._on_factorizations(n, found),
             )
+
+    def _on_diagram_layer_clicked(self, path: str) -> None:
+        index = index_for_path(self.proxy, path)
+        if index.isValid():  # a search may hide the row
+            self.tree.setCurrentIndex(index)
+            self.tree.scrollTo(index)
 
     # Feature maps ------------------------------------------------------------------------
     def set_image(self, source) -> None:

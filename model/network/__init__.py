@@ -1,4 +1,4 @@
-"""The network: blocks, the Inception3 builder, summaries, comparisons, the fast copy."""
+"""The network: blocks, the Inception3 builder, summaries, drawings, comparisons, the fast copy."""
 
 from model._lazy import lazy_exports
 
@@ -15,6 +15,13 @@ _EXPORTS = {
     "summarize_module": "model.network.summary",
     "VariantComparison": "model.network.compare",
     "compare_variants": "model.network.compare",
+    "BlockDiagram": "model.network.diagram",
+    "Box": "model.network.diagram",
+    "Branch": "model.network.diagram",
+    "NetworkDiagram": "model.network.diagram",
+    "describe_block": "model.network.diagram",
+    "describe_network": "model.network.diagram",
+    "network_diagram": "model.network.diagram",
     "FastNetwork": "model.network.fastpath",
     "factorizations": "model.network.factorization",
     "build_fast_network": "model.network.fastpath",
