@@ -63,6 +63,6 @@ def _add_model_arguments(
             "--precision",
             choices=PRECISION_NAMES,
             default="auto",
-            help="auto (default): bf16 on CPUs with AVX-512 bf16/AMX; on CUDA fp16 to "
-            "predict, bf16 (Ampere on) or fp16 to train; else fp32",
+            help="auto (default): times the formats this device runs and keeps fp32 unless "
+            "another is at least 5%% faster (figures cached per machine)",
         )

@@ -32,6 +32,7 @@ from model.training.events import (
     TrainingDone,
     TrainingStarted,
 )
+from model.training.recipes import PRESETS
 
 __all__ = ["add_parser", "run"]
 
@@ -56,18 +57,22 @@ def _train_config(args: argparse.Namespace):
         weights=args.weights,
         variant=args.variant or "v3",
         train_from=args.train_from,
-        epochs=args.epochs if args.epochs is not None or args.resume else 10,
+        preset=args.preset,
+        epochs=args.epochs,
         batch_size=args.batch_size,
         optimizer=args.optimizer,
         lr=args.lr,
+        body_lr=args.body_lr,
         weight_decay=args.weight_decay,
         schedule=args.schedule,
+        head_passes=args.head_passes,
         label_smoothing=args.label_smoothing,
-        use_aux=not args.no_aux,
-        grad_clip=args.grad_clip or None,
+        use_aux=args.aux,
+        grad_clip=args.grad_clip,
         input_size=args.input_size,
-        random_resized_crop=not args.no_augment,
-        hflip=not args.no_augment,
+        random_resized_crop=False if args.no_augment else args.crops,
+        crop_scale=args.crop_scale,
+        hflip=False if args.no_augment else args.flip,
         cache_features=not args.no_cache,
         precision=args.precision,
         device=args.device,
@@ -86,6 +91,10 @@ _FLAGS = {
     "batch_size": "--batch-size",
     "input_size": "--input-size",
     "grad_clip": "--grad-clip",
+    "body_lr": "--body-lr",
+    "crop_scale": "--crop-scale",
+    "head_passes": "--head-passes",
+    "aux_weight": "--aux-weight",
 }
 
 
@@ -103,7 +112,10 @@ def run(args: argparse.Namespace) -> int:
             message = re.sub(rf"(?<![\w/.-]){field}(?![\w/.-])", flag, message)
         return 2 if quiet else _error(message)
     cached = config.train_from == "head" and config.cache_features and not args.resume
-    if cached and not (quiet or args.json):  # (a resumed run keeps its saved recipe)
+    augmenting = config.random_resized_crop or config.hflip
+    if not (quiet or args.json or args.resume):
+        print(f"recipe: {config.recipe.name} ({config.recipe.evidence})", flush=True)
+    if cached and augmenting and not (quiet or args.json):  # (a resumed run: its saved recipe)
         print(
             "head only: the frozen network's features are computed once from centre crops, "
             "so there is no augmentation (--no-cache to augment, at a full pass an epoch)",
@@ -242,27 +254,54 @@ def add_parser(sub) -> None:
         help="the layers that learn (default head)",
     )
     tr.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default="recommended",
+        help="recommended: measured defaults for the starting point; paper: Szegedy et al.'s "
+        "recipe (RMSProp 0.045, x0.94 every 2 epochs, 8%% crops, flips). Options given here "
+        "override it",
+    )
+    tr.add_argument(
         "--epochs",
         type=_int_in(1, 100_000),
-        help="epochs in all (default 10; with --resume: the saved run's)",
+        help="epochs in all (default: the recipe's; with --resume: the saved run's)",
     )
     tr.add_argument(
         "--batch-size", type=_int_in(1, 4096), default=32, help="per process (default 32)"
     )
+    tr.add_argument("--optimizer", choices=OPTIMIZERS, help="default: the recipe's")
+    tr.add_argument("--lr", type=float, help="the head's learning rate (default: the recipe's)")
     tr.add_argument(
-        "--optimizer",
-        choices=OPTIMIZERS,
-        default="rmsprop",
-        help="default rmsprop, the paper's (decay 0.9, epsilon 1.0)",
+        "--body-lr", type=float, help="pretrained layers that learn (default: the recipe's)"
     )
-    tr.add_argument("--lr", type=float, default=None, help="default: the optimizer's")
-    tr.add_argument("--weight-decay", type=float, default=None, help="default: the optimizer's")
-    tr.add_argument("--schedule", choices=SCHEDULES, default="exponential")
-    tr.add_argument("--label-smoothing", type=float, default=0.1)
-    tr.add_argument("--no-aux", action="store_true", help="train without the auxiliary head")
-    tr.add_argument("--grad-clip", type=float, default=2.0, help="0 turns clipping off")
+    tr.add_argument("--weight-decay", type=float, help="default: the recipe's")
+    tr.add_argument("--schedule", choices=SCHEDULES, help="default: the recipe's")
+    tr.add_argument(
+        "--head-passes",
+        type=_int_in(1, 1000),
+        help="head only, cached: passes over the features an epoch (default: the recipe's)",
+    )
+    tr.add_argument("--label-smoothing", type=float, help="default: the recipe's (0.1)")
+    tr.add_argument(
+        "--aux",
+        action=argparse.BooleanOptionalAction,
+        help="train the auxiliary head (from Mixed_6 or all; default: the recipe's)",
+    )
+    tr.add_argument("--grad-clip", type=float, help="0 turns clipping off (default: the recipe's)")
     tr.add_argument(
         "--input-size", type=_int_in(75, 1024), default=299, help="square input side (75-1024)"
+    )
+    tr.add_argument(
+        "--crops",
+        action=argparse.BooleanOptionalAction,
+        help="random crops that keep at least --crop-scale of the image (default: the recipe's)",
+    )
+    tr.add_argument("--crop-scale", type=float, help="default: the recipe's (0.35; paper 0.08)")
+    tr.add_argument(
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        help="random horizontal flips; not for text, digits or things a mirror changes "
+        "(default: the recipe's)",
     )
     tr.add_argument("--no-augment", action="store_true", help="centre crops, no flips")
     tr.add_argument(

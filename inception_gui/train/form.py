@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QGroupBox,
+    QLabel,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -21,8 +22,14 @@ from PySide6.QtWidgets import (
 
 from inception_gui.widgets.common import WEIGHTS_FILTER, precision_combo
 from model.training.config import TRAIN_FROM
+from model.training.recipes import recipe_for
 
 __all__ = ["TrainSettings"]
+
+_FLIP_HINT = (
+    "Mirror images at random. Leave it off for text, digits and other classes that a "
+    "mirror changes (a mirrored 'b' is a 'd')"
+)
 
 START_FROM = (("ImageNet weights", "imagenet"), ("A weights file…", "file"), ("Scratch", "none"))
 _TRAIN_FROM_TEXT = {
@@ -58,6 +65,16 @@ class TrainSettings(QWidget):
             "so epochs after the first take seconds."
         )
         self.train_from.currentIndexChanged.connect(self._update_dependent)
+        self.preset = _choices(
+            (("Recommended (measured)", "recommended"), ("Paper (Szegedy et al. 2015)", "paper"))
+        )
+        self.preset.setToolTip(
+            "Recommended: the settings measured best for this starting point on real data. "
+            "Paper: the seed's ImageNet recipe (RMSProp 0.045, 8% crops, flips)."
+        )
+        self.recipe_note = QLabel()
+        self.recipe_note.setWordWrap(True)
+        self.recipe_note.setTextFormat(Qt.TextFormat.PlainText)
         self.epochs = QSpinBox(minimum=1, maximum=500, value=10)
         # BatchNorm layers learn from the statistics of a batch: two images at least.
         self.batch_size = QSpinBox(minimum=2, maximum=512, value=32)
@@ -68,6 +85,8 @@ class TrainSettings(QWidget):
         basic = QFormLayout()
         basic.addRow("Start from", self.start_from)
         basic.addRow("Train", self.train_from)
+        basic.addRow("Recipe", self.preset)
+        basic.addRow("", self.recipe_note)
         basic.addRow("Epochs", self.epochs)
         basic.addRow("Batch size", self.batch_size)
         basic.addRow("Input size", self.input_size)
@@ -85,7 +104,7 @@ class TrainSettings(QWidget):
             )
         )
         self.lr = QDoubleSpinBox(decimals=5, minimum=0.0, maximum=1.0, singleStep=0.001)
-        self.lr.setSpecialValueText("default for the optimizer")
+        self.lr.setSpecialValueText("the recipe's")
         self.schedule = _choices(
             (
                 ("Exponential (0.94 every 2 epochs)", "exponential"),
@@ -101,10 +120,11 @@ class TrainSettings(QWidget):
         self.grad_clip = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=100.0, value=2.0)
         self.grad_clip.setSpecialValueText("off")
         self.grad_clip.setToolTip("Clip the gradient norm (the paper used 2.0)")
-        self.crop = QCheckBox("Random resized crop")
-        self.crop.setChecked(True)
+        self.crop = QCheckBox("Random crops (keep the object: 35% of the image or more)")
+        self.crop.setChecked(False)
         self.flip = QCheckBox("Horizontal flip")
-        self.flip.setChecked(True)
+        self.flip.setChecked(False)
+        self.flip.setToolTip(_FLIP_HINT)
         self.cache = QCheckBox("Cache features (head only)")
         self.cache.setChecked(True)
         self.cache.setToolTip(
@@ -112,8 +132,13 @@ class TrainSettings(QWidget):
             "saved features: epochs after the first take seconds, but without augmentation"
         )
         self.cache.toggled.connect(self._update_dependent)
+        # The recipe's values go into the fields; the person may change any of them after.
+        self.preset.currentIndexChanged.connect(self.apply_recipe)
+        self.train_from.currentIndexChanged.connect(self.apply_recipe)
+        self.start_from.currentIndexChanged.connect(self.apply_recipe)
         self.precision = precision_combo(
-            "Auto: bf16 on CPUs with AVX-512 bf16 or AMX, bf16 or fp16 on CUDA, else fp32"
+            "Auto: times a training step in each format this device runs, at this run's size, "
+            "and keeps fp32 unless another is at least 5% faster"
         )
         self.early_stop = QSpinBox(minimum=0, maximum=100, value=0)
         self.early_stop.setSpecialValueText("off")
@@ -137,7 +162,28 @@ class TrainSettings(QWidget):
         outer.addLayout(basic)
         outer.addWidget(self.advanced_toggle)
         outer.addWidget(self.advanced)
+        self.apply_recipe()
         self._update_dependent()
+
+    def chosen_recipe(self):
+        """The named recipe for the form's preset and starting point."""
+        start = self.start_from.currentData()
+        weights = "none" if start == "none" else "pretrained"
+        return recipe_for(self.preset.currentData(), self.train_from.currentData(), weights)
+
+    def apply_recipe(self, *_args) -> None:
+        """Fill the recipe's fields with the chosen recipe's values, and name it."""
+        r = self.chosen_recipe()
+        self.epochs.setValue(r.epochs)
+        self.optimizer.setCurrentIndex(self.optimizer.findData(r.optimizer))
+        self.lr.setValue(r.lr)
+        self.schedule.setCurrentIndex(self.schedule.findData(r.schedule))
+        self.label_smoothing.setValue(r.label_smoothing)
+        self.use_aux.setChecked(r.use_aux)
+        self.grad_clip.setValue(r.grad_clip)
+        self.crop.setChecked(r.random_resized_crop)
+        self.flip.setChecked(r.hflip)
+        self.recipe_note.setText(f"{r.name}: {r.evidence}.")
 
     def recipe(self) -> dict[str, Any]:
         """The form as ``TrainConfig`` keyword arguments (all but the folders)."""
@@ -145,6 +191,7 @@ class TrainSettings(QWidget):
         return {
             "weights": self.start_file if start == "file" else start,
             "train_from": self.train_from.currentData(),
+            "preset": self.preset.currentData(),
             "epochs": self.epochs.value(),
             "batch_size": self.batch_size.value(),
             "optimizer": self.optimizer.currentData(),
@@ -152,7 +199,7 @@ class TrainSettings(QWidget):
             "schedule": self.schedule.currentData(),
             "label_smoothing": self.label_smoothing.value(),
             "use_aux": self.use_aux.isChecked(),
-            "grad_clip": self.grad_clip.value() or None,
+            "grad_clip": self.grad_clip.value(),
             "input_size": self.input_size.value(),
             "random_resized_crop": self.crop.isChecked(),
             "hflip": self.flip.isChecked(),
@@ -181,12 +228,16 @@ class TrainSettings(QWidget):
         head = self.train_from.currentData() == "head"
         cached = head and self.cache.isChecked()
         self.cache.setEnabled(head)
-        for box in (self.crop, self.flip):
+        hints = {
+            self.crop: "Random crops that keep at least 35% of the image, so the object stays",
+            self.flip: _FLIP_HINT,
+        }
+        for box, hint in hints.items():
             box.setEnabled(not cached)
             box.setToolTip(
                 "Cached features are centre crops: untick 'Cache features' to augment"
                 if cached
-                else ""
+                else hint
             )
         reads_mixed_6 = self.train_from.currentData() in ("mixed_6", "all")
         self.use_aux.setEnabled(reads_mixed_6)

@@ -8,11 +8,13 @@ defined here once, for the engine, the CLI and the GUI alike.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, fields
 
 from model.network.variants import MIN_INPUT_SIZE, VARIANT_NAMES
 from model.precision import PRECISION_NAMES
+from model.training.recipes import PRESETS, Recipe, recipe_for
 
 __all__ = [
     "OPTIMIZERS",
@@ -33,8 +35,10 @@ SCHEDULES = ("exponential", "cosine", "constant")
 class TrainConfig:
     """Everything a training run needs: the Train tab's form and the CLI's options.
 
-    Learning rate and weight decay left as None take the optimizer's default
-    (:func:`model.training.recipe.default_lr`, :func:`model.training.recipe.default_weight_decay`).
+    The recipe's fields (optimizer to ``hflip``) left as None are filled, when the config
+    is made, from the named ``preset`` for this starting point
+    (:func:`model.training.recipes.recipe_for`): the measured recommended recipe, or the
+    paper's. A given ``lr`` without ``body_lr`` keeps the recipe's ratio between the two.
     When resuming, the recipe (every field from ``seed`` to ``cache_features``
     except ``epochs``) comes from the saved run, so that the optimizer state fits.
     """
@@ -47,19 +51,23 @@ class TrainConfig:
     weights: str = "imagenet"  # starting point: "imagenet", "none" (scratch) or a file
     variant: str = "v3"  # layout for "imagenet" and "none"; a file brings its own
     train_from: str = "head"  # "head", "mixed_7", "mixed_6" or "all"
-    epochs: int | None = 10  # total epochs, counting a resumed run's; None: the saved total
+    preset: str = "recommended"  # "recommended" (measured, by starting point) or "paper"
+    epochs: int | None = None  # total, counting a resumed run's; None: the recipe's (resume: saved)
     batch_size: int = 32  # images per step (per process under torchrun)
-    optimizer: str = "rmsprop"  # "rmsprop" (the paper's), "adamw" or "sgd"
-    lr: float | None = None  # learning rate; None: the optimizer's default
-    weight_decay: float | None = None  # None: 4e-5 (RMSProp, SGD) or 0.05 (AdamW)
-    schedule: str = "exponential"  # "exponential" (0.94 every 2 epochs), "cosine", "constant"
-    label_smoothing: float = 0.1  # epsilon of label-smoothed cross-entropy
-    aux_weight: float = 0.4  # weight of the auxiliary head's loss
-    use_aux: bool = True  # train with the aux head (only from mixed_6 or all: it reads Mixed_6)
-    grad_clip: float | None = 2.0  # clip the gradient norm to this; None: no clipping
+    optimizer: str | None = None  # "rmsprop" (the paper's), "adamw" or "sgd"
+    lr: float | None = None  # the head's learning rate (everything's, from scratch)
+    body_lr: float | None = None  # pretrained layers that learn; None: the recipe's
+    weight_decay: float | None = None  # decoupled for AdamW, L2 for RMSProp and SGD
+    schedule: str | None = None  # "exponential" (0.94 every 2 epochs), "cosine", "constant"
+    head_passes: int | None = None  # head only, cached: passes over the features an epoch
+    label_smoothing: float | None = None  # epsilon of label-smoothed cross-entropy
+    aux_weight: float | None = None  # weight of the auxiliary head's loss
+    use_aux: bool | None = None  # train the aux head (only from mixed_6 or all: it reads Mixed_6)
+    grad_clip: float | None = None  # clip the gradient norm to this; 0: no clipping
     input_size: int = 299  # square input side (>= 75)
-    random_resized_crop: bool = True  # Inception-style random crops; off: centre crop
-    hflip: bool = True  # random horizontal flips
+    random_resized_crop: bool | None = None  # random crops keeping >= crop_scale of the image
+    crop_scale: float | None = None  # the smallest share of the image a random crop keeps
+    hflip: bool | None = None  # random horizontal flips (not for text, digits, asymmetric things)
     cache_features: bool = True  # head-only: compute backbone features once, reuse
     precision: str = "auto"  # "auto", "fp32", "bf16" or "fp16"
     device: str = "auto"  # "auto", "cpu", "cuda", "cuda:N", "mps"
@@ -68,6 +76,9 @@ class TrainConfig:
     num_workers: int = 0  # DataLoader worker processes (0: load in the training thread)
 
     def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, not {self.preset!r}")
+        self._fill_from_recipe()
         choices = {
             "train_from": TRAIN_FROM,
             "optimizer": OPTIMIZERS,
@@ -101,14 +112,35 @@ class TrainConfig:
             raise ValueError(f"val_fraction must be in [0, 1), not {self.val_fraction}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), not {self.label_smoothing}")
-        for name in ("lr", "weight_decay", "grad_clip"):
+        for name in ("lr", "body_lr", "weight_decay", "grad_clip", "aux_weight"):
             value = getattr(self, name)
-            if value is not None and (value < 0 or (value == 0 and name != "weight_decay")):
-                raise ValueError(f"{name} must be positive (or None), not {value}")
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, not {value}")
+            if value is not None and (value < 0 or (value == 0 and name in ("lr", "body_lr"))):
+                raise ValueError(f"{name} must be positive, not {value}")
+        if not 0.0 < self.crop_scale <= 1.0:
+            raise ValueError(f"crop_scale must be in (0, 1], not {self.crop_scale}")
+        if self.head_passes < 1:
+            raise ValueError(f"head_passes must be at least 1, not {self.head_passes}")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             raise ValueError("early_stopping_patience must be at least 1 (or None)")
         if self.num_workers < 0:
             raise ValueError("num_workers must be 0 or more")
+
+    @property
+    def recipe(self) -> Recipe:
+        """The named recipe this config's unset fields came from."""
+        return recipe_for(self.preset, self.train_from, self.weights)
+
+    def _fill_from_recipe(self) -> None:
+        recipe = self.recipe
+        if self.lr is not None and self.body_lr is None and recipe.body_lr is not None:
+            object.__setattr__(self, "body_lr", self.lr * recipe.body_lr / recipe.lr)
+        for key, value in recipe.settings().items():
+            if key == "epochs" and self.resume is not None:
+                continue  # a resumed run's total comes from its saved state
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
 
 
 def format_duration(seconds: float) -> str:

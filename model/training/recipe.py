@@ -26,8 +26,6 @@ __all__ = [
     "SCHEDULES",
     "TRAIN_FROM",
     "autocast",
-    "default_lr",
-    "default_weight_decay",
     "detect_precision",
     "freeze",
     "make_optimizer",
@@ -35,13 +33,6 @@ __all__ = [
     "set_train_mode",
     "training_precision",
 ]
-
-
-# Learning rates at a batch of 32 (the paper's batch per replica), for training
-# a new head or a network from scratch. RMSProp and SGD scale linearly with the
-# batch (Goyal et al., 2017); AdamW's adaptive steps do not need it.
-_BASE_LR = {"rmsprop": 0.045, "sgd": 0.0125, "adamw": 1e-3}
-_FINE_TUNE_FACTOR = 0.1  # pretrained conv layers move a tenth as fast, or they forget
 
 
 def detect_precision(device: str | torch.device = "auto") -> str:
@@ -84,32 +75,8 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     return torch.autocast(device.type, dtype=Precision(precision).dtype)
 
 
-def default_lr(optimizer: str, batch_size: int, fine_tune: bool) -> float:
-    """The learning rate used when none is given.
-
-    Parameters
-    ----------
-    optimizer : str
-        ``"rmsprop"`` (0.045 at batch 32, the paper's), ``"sgd"`` (0.0125 at
-        batch 32, i.e. 0.1 at 256) or ``"adamw"`` (0.001).
-    batch_size : int
-        RMSProp and SGD rates scale linearly with it.
-    fine_tune : bool
-        Pretrained convolution layers are trained: a tenth of the rate.
-    """
-    lr = _BASE_LR[optimizer]
-    if optimizer != "adamw":
-        lr *= batch_size / 32
-    return lr * (_FINE_TUNE_FACTOR if fine_tune else 1.0)
-
-
-def default_weight_decay(optimizer: str) -> float:
-    """4e-5 for RMSProp and SGD (the Inception v3 recipe), 0.05 for AdamW's decoupled decay."""
-    return 0.05 if optimizer == "adamw" else 4e-5
-
-
 def make_optimizer(
-    params: Iterable[nn.Parameter], name: str, lr: float, weight_decay: float
+    params: Iterable[nn.Parameter] | Iterable[dict], name: str, lr: float, weight_decay: float
 ) -> torch.optim.Optimizer:
     """RMSProp with the paper's settings, AdamW, or SGD with Nesterov momentum.
 
@@ -119,8 +86,13 @@ def make_optimizer(
     so large an epsilon. Each is built with the fastest update torch has for
     the device (:func:`step_options`).
     """
-    params = list(params)
-    fast = step_options(name, params)
+    params = list(params)  # tensors, or torch's parameter groups (dicts with "params")
+    flat = (
+        [t for g in params for t in g["params"]]
+        if params and isinstance(params[0], dict)
+        else params
+    )
+    fast = step_options(name, flat)
     if name == "rmsprop":
         return torch.optim.RMSprop(
             params, lr=lr, alpha=0.9, eps=1.0, momentum=0.9, weight_decay=weight_decay, **fast

@@ -37,8 +37,6 @@ from model.training.evaluate import (
 from model.training.events import BatchProgress, EpochEnd, TrainingDone, TrainingStarted
 from model.training.recipe import (
     autocast,
-    default_lr,
-    default_weight_decay,
     fit_schedule,
     freeze,
     make_optimizer,
@@ -94,12 +92,11 @@ class Trainer:
         )
         if world.is_main:
             self.files.clear_leftovers()
-        fine_tune = config.train_from != "head" and config.weights != "none"
-        self.lr = config.lr or default_lr(config.optimizer, config.batch_size, fine_tune)
-        decay = config.weight_decay
-        decay = default_weight_decay(config.optimizer) if decay is None else decay
+        self.lr = config.lr
         self.params = [p for p in self.net.parameters() if p.requires_grad]
-        self.optimizer = make_optimizer(self.params, config.optimizer, self.lr, decay)
+        self.optimizer = make_optimizer(
+            self._param_groups(), config.optimizer, self.lr, config.weight_decay
+        )
         self.scheduler = make_scheduler(self.optimizer, config.schedule, config.epochs)
         self.scaler = torch.amp.GradScaler(device.type) if self.precision == "fp16" else None
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
@@ -130,6 +127,22 @@ class Trainer:
         )
         chosen, reason = self.world.gather((choice.chosen, choice.reason))[0]
         self.precision, self.precision_reason = chosen, f"auto: {reason}"
+
+    def _param_groups(self) -> list[dict[str, Any]]:
+        """The classifiers learn at ``lr``; pretrained layers that learn, at ``body_lr``.
+
+        From scratch (or with no body rate) everything learns at ``lr``.
+        """
+        c = self.config
+        if c.weights == "none" or c.body_lr is None or c.body_lr == c.lr:
+            return [{"params": self.params}]
+        heads = {id(p) for name, p in self.net.named_parameters() if _is_head(name)}
+        head = [p for p in self.params if id(p) in heads]
+        body = [p for p in self.params if id(p) not in heads]
+        groups = [{"params": head}]
+        if body:
+            groups.append({"params": body, "lr": c.body_lr})
+        return groups
 
     def _wrap(self, module: nn.Module) -> nn.Module:
         if not self.world.distributed:
@@ -277,12 +290,15 @@ class Trainer:
         if self.cached:
             features, labels, _ = self.features["train"]
             generator = torch.Generator().manual_seed(self.config.seed * 7919 + epoch)
-            order = torch.randperm(len(labels), generator=generator).tolist()
-            for batch in batch_indices(order, self.config.batch_size):
-                yield features[batch], labels[batch]
+            for _ in range(self.config.head_passes):  # cheap: the features are cached
+                order = torch.randperm(len(labels), generator=generator).tolist()
+                for batch in batch_indices(order, self.config.batch_size):
+                    yield features[batch], labels[batch]
             return
         c = self.config
-        transform = train_transform(self.files.preprocess, c.random_resized_crop, c.hflip)
+        transform = train_transform(
+            self.files.preprocess, c.random_resized_crop, c.hflip, c.crop_scale
+        )
         batches = batch_indices(
             self._indices(len(self.report.train_samples), epoch, True), c.batch_size
         )
@@ -292,8 +308,9 @@ class Trainer:
     def _count_train_batches(self) -> int:
         if self.cached:
             n = len(self.features["train"][1])
-        else:
-            n = len(self._indices(len(self.report.train_samples), 0, False))
+            per_pass = len(batch_indices(list(range(n)), self.config.batch_size))
+            return per_pass * self.config.head_passes
+        n = len(self._indices(len(self.report.train_samples), 0, False))
         return len(batch_indices(list(range(n)), self.config.batch_size))
 
     def _train_epoch(self, epoch: int, control: TrainControl):
@@ -423,3 +440,8 @@ class Trainer:
             val_samples=best.samples if best else (),
             last_epoch=last_epoch,
         )
+
+
+def _is_head(name: str) -> bool:
+    """Whether a parameter belongs to a classifier: the main head or the aux head's last layer."""
+    return name.startswith("fc.") or name.startswith("AuxLogits.fc.")

@@ -135,6 +135,36 @@ def test_settings_grey_out_what_the_chosen_layers_make_moot(qtbot):
     assert not form.cache.isEnabled() and form.crop.isEnabled() and form.use_aux.isEnabled()
 
 
+def test_the_form_starts_with_the_measured_recipe_and_names_it(qtbot):
+    from inception_gui.train.form import TrainSettings
+    from model.training.config import TrainConfig
+
+    form = TrainSettings()
+    qtbot.addWidget(form)
+    assert form.preset.currentData() == "recommended"
+    assert form.optimizer.currentData() == "adamw" and form.lr.value() == 0.003
+    assert not form.crop.isChecked() and not form.flip.isChecked()
+    assert "Recommended for a new head" in form.recipe_note.text()
+    assert "linear probe" in form.recipe_note.text()  # what it scored, and against what
+    config = TrainConfig("data", "out", **form.recipe())
+    assert config.head_passes == 10 and config.schedule == "cosine"  # the recipe's own
+    form.preset.setCurrentIndex(form.preset.findData("paper"))  # one click away
+    assert form.optimizer.currentData() == "rmsprop" and form.lr.value() == 0.045
+    assert (
+        form.crop.isChecked()
+        and form.flip.isChecked()
+        and form.schedule.currentData() == ("exponential")
+    )
+    assert form.label_smoothing.value() == 0.1 and form.grad_clip.value() == 2.0
+    assert "Paper" in form.recipe_note.text()
+    form.preset.setCurrentIndex(form.preset.findData("recommended"))
+    form.start_from.setCurrentIndex(form.start_from.findData("none"))  # scratch
+    assert form.train_from.currentData() == "all"
+    assert "from scratch" in form.recipe_note.text()
+    assert form.schedule.currentData() == "constant" and form.grad_clip.value() == 0.0
+    assert "mirror" in form.flip.toolTip()  # when not to flip
+
+
 def test_start_refusals_are_said_and_leave_the_window_its_size(
     window, qtbot, colour_folder, tmp_path, monkeypatch
 ):

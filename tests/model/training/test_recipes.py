@@ -1,0 +1,135 @@
+"""The recipes: the paper's numbers, the measured defaults by starting point, and that they learn.
+
+The learning tests use real data: scikit-learn's bundled optical digits (real 8x8 scans), a
+held-out split, at 75 px, so they take seconds.
+"""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from model.training.config import TrainConfig
+from model.training.engine import train
+from model.training.events import EpochEnd, TrainingDone
+from model.training.recipes import recipe_for
+
+sklearn_datasets = pytest.importorskip("sklearn.datasets")
+
+
+def test_the_paper_preset_holds_the_papers_numbers():
+    c = TrainConfig("data", "out", preset="paper", train_from="all")
+    assert (c.optimizer, c.lr, c.schedule, c.weight_decay) == (
+        "rmsprop",
+        0.045,
+        "exponential",
+        4e-5,
+    )
+    assert (c.label_smoothing, c.aux_weight, c.use_aux, c.grad_clip) == (0.1, 0.4, True, 2.0)
+    assert c.random_resized_crop and c.crop_scale == 0.08 and c.hflip
+    from torch import nn
+
+    from model.training.recipe import make_optimizer, make_scheduler
+
+    opt = make_optimizer([nn.Parameter(torch.zeros(1))], c.optimizer, c.lr, c.weight_decay)
+    group = opt.param_groups[0]
+    assert (group["alpha"], group["eps"], group["momentum"]) == (0.9, 1.0, 0.9)  # decay, ε
+    sched = make_scheduler(opt, c.schedule, 10)
+    assert (sched.step_size, sched.gamma) == (2, 0.94)  # x0.94 every 2 epochs
+
+
+def test_the_recommended_recipe_follows_the_starting_point():
+    head = TrainConfig("d", "o", train_from="head")
+    partial = TrainConfig("d", "o", train_from="mixed_7")
+    scratch = TrainConfig("d", "o", weights="none", train_from="all")
+    assert head.recipe.name == "Recommended for a new head" and head.head_passes == 10
+    assert partial.body_lr == 1e-4 and partial.lr == 1e-3  # pretrained layers a tenth
+    assert scratch.optimizer == "adamw" and scratch.grad_clip == 0.0 and not scratch.use_aux
+    for c in (head, partial, scratch):
+        assert not c.random_resized_crop and not c.hflip  # augmentation cost accuracy
+        assert c.recipe.evidence
+    assert recipe_for("recommended", "all", "imagenet") == partial.recipe
+
+
+def test_given_settings_win_and_keep_the_recipes_ratio():
+    c = TrainConfig("d", "o", train_from="mixed_6", lr=5e-3, epochs=7, hflip=True)
+    assert (c.lr, c.epochs, c.hflip) == (5e-3, 7, True)
+    assert c.body_lr == pytest.approx(5e-4)
+    assert c.optimizer == "adamw"  # the rest from the recipe
+    with pytest.raises(ValueError, match="preset"):
+        TrainConfig("d", "o", preset="fastest")
+    with pytest.raises(ValueError, match="crop_scale"):
+        TrainConfig("d", "o", crop_scale=0.0)
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    """Real scanned digits 0-4: 24 a class to train on, 12 held out."""
+    d = sklearn_datasets.load_digits()
+    root = tmp_path_factory.mktemp("digits")
+    rng = np.random.default_rng(0)
+    for c in range(5):
+        idx = rng.permutation(np.flatnonzero(d.target == c))[:36]
+        for k, i in enumerate(idx):
+            split = "val" if k < 12 else "train"
+            (root / split / str(c)).mkdir(parents=True, exist_ok=True)
+            image = Image.fromarray((d.images[i] / 16 * 255).astype(np.uint8))
+            image.save(root / split / str(c) / f"{i}.png")
+    return root
+
+
+def _best_val(config) -> float:
+    events = list(train(config))
+    assert isinstance(events[-1], TrainingDone)
+    return max(e.val_accuracy for e in events if isinstance(e, EpochEnd))
+
+
+def test_the_head_only_default_reaches_a_linear_probe_on_the_same_features(
+    digits, backbone_file, tmp_path
+):
+    """scikit-learn's LogisticRegression on the cached features is the bar to reach."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from model.data.folders import check_dataset
+    from model.data.preprocess import Preprocess
+    from model.training.audit import pooled_features
+    from model.weights.loading import load_network
+
+    report = check_dataset(digits / "train", val_dir=digits / "val")
+    network, info = load_network(str(backbone_file))
+    transform = Preprocess.for_size(75, base=info.preprocess).transform
+    cpu = torch.device("cpu")
+    x_train = pooled_features(network, report.train_samples, transform, cpu).numpy()
+    x_val = pooled_features(network, report.val_samples, transform, cpu).numpy()
+    y_train = [y for _, y in report.train_samples]
+    y_val = np.array([y for _, y in report.val_samples])
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(x_train, y_train)
+    probe_acc = float((probe.predict(x_val) == y_val).mean())
+    config = TrainConfig(
+        str(digits / "train"),
+        str(tmp_path / "run"),
+        val_dir=str(digits / "val"),
+        weights=str(backbone_file),
+        train_from="head",
+        input_size=75,
+        precision="fp32",
+    )
+    ours = _best_val(config)
+    assert probe_acc > 0.5  # the features carry the digits (chance is 0.2)
+    assert ours >= probe_acc - 0.05, (ours, probe_acc)  # 3 of 60 held-out images
+
+
+def test_the_scratch_default_learns_real_digits_in_a_few_epochs(digits, tmp_path):
+    config = TrainConfig(
+        str(digits / "train"),
+        str(tmp_path / "run"),
+        val_dir=str(digits / "val"),
+        weights="none",
+        train_from="all",
+        input_size=75,
+        epochs=3,
+        precision="fp32",
+    )
+    assert _best_val(config) >= 0.5  # chance is 0.2
