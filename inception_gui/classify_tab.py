@@ -33,7 +33,7 @@ from inception_gui.mime import image_from_mime, paths_from_mime
 from inception_gui.preview_panel import PreviewPanel
 from inception_gui.results_model import SORT_ROLE, ResultsTableModel
 from inception_gui.session import ModelSession, ModelState
-from inception_gui.widgets import IMAGE_FILTER
+from inception_gui.widgets import image_filter
 from inception_gui.workers import CancelToken, WorkerHub
 
 __all__ = ["ClassifyTab"]
@@ -180,7 +180,9 @@ class ClassifyTab(QWidget):
         return False
 
     def _on_open_clicked(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Open images", self.last_folder, IMAGE_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open images", self.last_folder, image_filter()
+        )
         if files:
             self.last_folder = str(Path(files[0]).parent)
             self.classify(files)

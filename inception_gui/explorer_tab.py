@@ -45,7 +45,7 @@ from inception_gui.layer_tree_model import (
     LayerTreeModel,
     display_text,
 )
-from inception_gui.widgets import IMAGE_FILTER
+from inception_gui.widgets import image_filter
 from inception_gui.workers import WorkerHub
 
 __all__ = ["ExplorerTab"]
@@ -314,7 +314,7 @@ class ExplorerTab(QWidget):
             self._request_features(node)
 
     def _on_image_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Image for feature maps", "", IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Image for feature maps", "", image_filter())
         if path:
             self.set_image(path)
             self.side_tabs.setCurrentWidget(self.features)

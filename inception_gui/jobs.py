@@ -86,11 +86,11 @@ def _small_rgb(source, side: int):
     """A path or PIL image as RGB fitting ``side`` pixels, reduced before any full-size copy."""
     from PIL import Image, ImageOps
 
-    from model.images import to_rgb
+    from model.images import open_image, to_rgb
 
     if isinstance(source, Image.Image):
         return to_rgb(_fit(source, side) if source.mode in _RESIZABLE else source)
-    with Image.open(source) as img:
+    with open_image(source) as img:
         img.draft("RGB", (side, side))  # JPEG: decode at up to 1/8 scale
         ImageOps.exif_transpose(img, in_place=True)  # a no-op, not a copy, when upright
         return to_rgb(_fit(img, side) if img.mode in _RESIZABLE else img)

@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
 )
 
 __all__ = [
-    "IMAGE_FILTER",
     "WEIGHTS_FILTER",
     "Banner",
     "PictureView",
     "PredictionBars",
+    "image_filter",
     "precision_combo",
 ]
 
@@ -163,7 +163,18 @@ class Banner(QFrame):
         return self._buttons[key]
 
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
+def image_filter() -> str:
+    """The file dialogs' image filter: the suffixes of the formats the loader reads, no others.
+
+    Built from :data:`model.images.IMAGE_FORMATS` when a dialog opens (importing
+    ``model`` at module level would import torch before the window is shown).
+    """
+    from model.images import IMAGE_FORMATS
+
+    patterns = " ".join(f"*{s}" for suffixes in IMAGE_FORMATS.values() for s in suffixes)
+    return f"Images ({patterns});;All files (*)"
+
+
 WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.pt);;All files (*)"
 
 

@@ -28,7 +28,7 @@ from model.blocks import (
     InceptionD,
     InceptionE,
 )
-from model.images import load_image, to_rgb
+from model.images import load_image, open_image, to_rgb
 from model.preprocess import Preprocess
 
 __all__ = [
@@ -90,7 +90,7 @@ class PreparedImage:
 
 def _oriented_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """The image's (width, height) as viewers show it, read from its header only."""
-    with Image.open(path) as img:
+    with open_image(path) as img:
         width, height = img.size
         orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
     return (height, width) if orientation in _TRANSPOSED else (width, height)

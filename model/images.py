@@ -14,12 +14,36 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["IMAGE_SUFFIXES", "ImageLoadError", "iter_image_files", "load_image", "to_rgb"]
+__all__ = [
+    "IMAGE_FORMATS",
+    "IMAGE_SUFFIXES",
+    "ImageLoadError",
+    "iter_image_files",
+    "load_image",
+    "open_image",
+    "to_rgb",
+]
 
-# What a folder scan picks up; a single file is tried whatever its suffix.
-IMAGE_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".gif", ".tif", ".tiff"}
-)
+# The one list of what the application reads: Pillow format name -> file suffixes. Every
+# Image.open passes these names as ``formats``, so a file's first bytes can never pick
+# another decoder: Pillow hands anything starting with ``%!PS`` to Ghostscript (code run by
+# a file named x.jpg), and other plugins parse formats nobody here needs. (A camera's
+# multi-picture JPEG still opens: Pillow's JPEG reader hands it on as MPO itself.)
+IMAGE_FORMATS: dict[str, tuple[str, ...]] = {
+    "JPEG": (".jpg", ".jpeg", ".jpe"),
+    "PNG": (".png",),
+    "WEBP": (".webp",),
+    "BMP": (".bmp",),
+    "DIB": (".dib",),
+    "GIF": (".gif",),
+    "TIFF": (".tif", ".tiff"),
+}
+
+# What a folder scan picks up (and the file dialogs offer); a single file is tried
+# whatever its suffix, and read only if it is one of IMAGE_FORMATS.
+IMAGE_SUFFIXES = frozenset(suffix for suffixes in IMAGE_FORMATS.values() for suffix in suffixes)
+
+_UNSUPPORTED = "not an image in a supported format (JPEG, PNG, WebP, BMP, GIF or TIFF)"
 
 
 class ImageLoadError(Exception):
@@ -37,6 +61,18 @@ class ImageLoadError(Exception):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+def open_image(path: str | os.PathLike[str]) -> Image.Image:
+    """``Image.open(path)`` limited to :data:`IMAGE_FORMATS`; the only way this app opens a file.
+
+    Raises
+    ------
+    PIL.UnidentifiedImageError
+        The file is none of the supported formats (PostScript, for one, is
+        refused here, before any decoder sees it).
+    """
+    return Image.open(path, formats=list(IMAGE_FORMATS))
 
 
 def _flatten_alpha(img: Image.Image) -> Image.Image:
@@ -129,7 +165,7 @@ def load_image(path: str | os.PathLike[str], target_size: int | None = None) -> 
             raise ImageLoadError(path, "is a folder, not an image file")
         if path.stat().st_size == 0:
             raise ImageLoadError(path, "the file is empty (0 bytes)")
-        with Image.open(path) as img:
+        with open_image(path) as img:
             img.seek(0)  # the first frame of a GIF or multi-page TIFF
             if target_size and img.format == "JPEG" and min(img.size) >= 4 * target_size:
                 # Twice the target, not the target: the antialiased resize that follows
@@ -145,7 +181,7 @@ def load_image(path: str | os.PathLike[str], target_size: int | None = None) -> 
     except PermissionError:
         raise ImageLoadError(path, "permission denied") from None
     except UnidentifiedImageError:
-        raise ImageLoadError(path, "not an image file Pillow can read") from None
+        raise ImageLoadError(path, _UNSUPPORTED) from None
     except Image.DecompressionBombError as exc:
         raise ImageLoadError(path, f"refused as a possible decompression bomb ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:

@@ -1,0 +1,72 @@
+"""Hostile files and faults (issue 14): files the tests make, and spies that count what ran."""
+
+import pytest
+from PySide6.QtCore import QSettings
+
+# A 3-line PostScript program: under Ghostscript it deletes the victim file. Pillow hands
+# any file starting with %!PS to Ghostscript, whatever its name.
+POSTSCRIPT = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n(/tmp/victim.txt) deletefile\n"
+
+
+@pytest.fixture
+def postscript(tmp_path):
+    """``postscript(folder, name="x.jpg")``: write the PostScript program under an image name."""
+
+    def make(folder=tmp_path, name="x.jpg"):
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        path.write_bytes(POSTSCRIPT)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def decoder_spy(monkeypatch):
+    """Counts each start of Pillow's PostScript reader and each Ghostscript run.
+
+    Also counts every ``Image.open`` call that does not limit ``formats``: each one
+    is a way for a file's first bytes to pick any decoder Pillow has.
+    """
+    from PIL import EpsImagePlugin, Image
+
+    counts = {"eps_open": 0, "ghostscript": 0, "open_without_formats": 0}
+    real_open, real_eps_open = Image.open, EpsImagePlugin.EpsImageFile._open
+
+    def eps_open(self):
+        counts["eps_open"] += 1
+        return real_eps_open(self)
+
+    def ghostscript(*args, **kwargs):
+        counts["ghostscript"] += 1
+        raise OSError("Ghostscript stand-in: a test must never get here")
+
+    def image_open(fp, mode="r", formats=None):
+        counts["open_without_formats"] += formats is None
+        return real_open(fp, mode, formats)
+
+    monkeypatch.setattr(EpsImagePlugin.EpsImageFile, "_open", eps_open)
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", ghostscript)
+    monkeypatch.setattr(Image, "open", image_open)
+    return counts
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """QSettings in a throwaway INI file, so no test reads or writes the person's settings."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings, tiny_checkpoint):
+    """The main window on the tiny checkpoint, as in tests/gui."""
+    from inception_gui.main_window import MainWindow
+
+    settings.setValue("weights", str(tiny_checkpoint))
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.session.ready, timeout=60_000):
+        win.start()
+    yield win
+    win.hub.shutdown()
