@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from model.files import file_problem
 from model.preprocess import Preprocess
 
 __all__ = ["Checkpoint", "CheckpointError", "atomic_write", "read_checkpoint", "save_checkpoint"]
@@ -132,6 +133,9 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     from safetensors.torch import load, safe_open
 
     path = str(path)
+    problem = file_problem(path, "a weights file")
+    if problem is not None:  # before any open: a FIFO would block it for good
+        raise CheckpointError(path, problem)
     try:
         with safe_open(path, framework="pt") as handle:
             meta = handle.metadata() or {}

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from model.files import file_problem
+
 __all__ = [
     "IMAGE_FORMATS",
     "IMAGE_SUFFIXES",
@@ -68,10 +70,15 @@ def open_image(path: str | os.PathLike[str]) -> Image.Image:
 
     Raises
     ------
+    ImageLoadError
+        ``path`` is not a regular file: a FIFO would block the open for good.
     PIL.UnidentifiedImageError
         The file is none of the supported formats (PostScript, for one, is
         refused here, before any decoder sees it).
     """
+    problem = file_problem(path, "an image file")
+    if problem is not None:
+        raise ImageLoadError(path, problem)
     return Image.open(path, formats=list(IMAGE_FORMATS))
 
 
@@ -161,8 +168,9 @@ def load_image(path: str | os.PathLike[str], target_size: int | None = None) -> 
     """
     path = Path(path)
     try:
-        if path.is_dir():
-            raise ImageLoadError(path, "is a folder, not an image file")
+        problem = file_problem(path, "an image file")
+        if problem is not None:  # before any open: a FIFO would block it for good
+            raise ImageLoadError(path, problem)
         if path.stat().st_size == 0:
             raise ImageLoadError(path, "the file is empty (0 bytes)")
         with open_image(path) as img:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from model.data import DatasetReport, check_dataset
+from model.files import file_problem
 from model.network import MIN_INPUT_SIZE
 from model.recipe import OPTIMIZERS, PRECISIONS, SCHEDULES, TRAIN_FROM, detect_precision
 
@@ -272,11 +273,14 @@ def load_resume_state(resume: str) -> dict[str, Any]:
     import torch
 
     path = _state_path(resume)
-    if not path.is_file():
+    if not path.exists():
         raise TrainingError(
             f"cannot resume from '{resume}': '{path.name}' (the optimizer state) is not in "
             f"'{path.parent}'; to start a new run from those weights, use them as the weights"
         )
+    problem = file_problem(path, "a training state file")
+    if problem is not None:  # before any open: a FIFO would block it for good
+        raise TrainingError(f"cannot resume: '{path}' {problem}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:

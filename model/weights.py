@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from model.checkpoint import CheckpointError, read_checkpoint
+from model.files import file_problem
 from model.network import Inception3, Variant, build_network
 from model.preprocess import Preprocess, imagenet_preprocess
 
@@ -285,10 +286,9 @@ def _class_names_for(num_classes: int) -> tuple[str, ...]:
 
 
 def _load_file(path: Path, variant: Variant | str | None) -> tuple[Inception3, WeightsInfo]:
-    if not path.exists():
-        raise CheckpointError(str(path), "no such file")
-    if path.is_dir():
-        raise CheckpointError(str(path), "is a folder, not a weights file")
+    problem = file_problem(path, "a weights file")
+    if problem is not None:  # before any open: a FIFO would block it for good
+        raise CheckpointError(str(path), problem)
     if path.suffix.lower() == ".safetensors":
         ckpt = read_checkpoint(path)
         net = network_from_state_dict(ckpt.state, str(path), variant, ckpt.transform_input)

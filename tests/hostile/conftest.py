@@ -70,3 +70,53 @@ def window(qtbot, settings, tiny_checkpoint):
         win.start()
     yield win
     win.hub.shutdown()
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    """``fifo(path)``: make a named pipe there; no writer ever comes, so an open of it blocks."""
+    import os
+
+    def make(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(path)
+        return path
+
+    return make
+
+
+@pytest.fixture
+def within():
+    """``within(seconds, call, *unblock)``: ``call()``'s result, or a failure if it hangs.
+
+    A call still running after ``seconds`` fails the test; each FIFO in ``unblock`` is
+    then opened for writing and closed, so the blocked reader sees an end of file and
+    the thread ends instead of outliving the test.
+    """
+    import contextlib
+    import os
+    import threading
+
+    def run(seconds, call, *unblock):
+        outcome = {}
+
+        def target():
+            try:
+                outcome["value"] = call()
+            except BaseException as exc:  # handed to the test below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        thread.join(seconds)
+        if thread.is_alive():
+            for path in unblock:
+                with contextlib.suppress(OSError):
+                    os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+            thread.join(10)
+            pytest.fail(f"hung for more than {seconds} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    return run
