@@ -8,6 +8,8 @@ to stop and waits for the thread pool to drain.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import threading
 import traceback
@@ -35,6 +37,33 @@ class CancelToken:
         return self._event.is_set()
 
     __call__ = is_set
+
+
+class _JobFailed(Exception):
+    """A generator job's exception on its way past superqt.
+
+    superqt's generator worker takes any ``RuntimeError`` its generator raises
+    (torch's errors are RuntimeErrors) for a sign that the worker was deleted:
+    it then emits neither ``errored`` nor ``finished``, and the tab that started
+    the job waits for good. Raised as this instead, it takes the ordinary road.
+    """
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _reporting_failures(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func``, a generator function, with every exception it raises carried as _JobFailed."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return (yield from func(*args, **kwargs))
+        except Exception as exc:
+            raise _JobFailed(exc) from None
+
+    return run
 
 
 class WorkerHub(QObject):
@@ -86,6 +115,8 @@ class WorkerHub(QObject):
         """
         if self._closing:
             return None
+        if inspect.isgeneratorfunction(func):
+            func = _reporting_failures(func)
         worker = create_worker(func, *args, _start_thread=False, _ignore_errors=True, **kwargs)
         self._jobs[worker] = (name, token)
         # Results queued before a close must not reach widgets that are gone.
@@ -101,6 +132,8 @@ class WorkerHub(QObject):
     def _on_worker_errored(
         self, name: str, exc: BaseException, handler: Callable[[BaseException], None] | None
     ) -> None:
+        if isinstance(exc, _JobFailed):
+            exc = exc.error
         if handler is not None:
             log.info("%s: %s", name, exc)  # expected failures, handled by the caller
             if not self._closing:
