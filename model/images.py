@@ -19,7 +19,9 @@ from model.files import file_problem
 __all__ = [
     "IMAGE_FORMATS",
     "IMAGE_SUFFIXES",
+    "MAX_ASPECT_RATIO",
     "ImageLoadError",
+    "check_image_size",
     "iter_image_files",
     "load_image",
     "open_image",
@@ -44,6 +46,11 @@ IMAGE_FORMATS: dict[str, tuple[str, ...]] = {
 # What a folder scan picks up (and the file dialogs offer); a single file is tried
 # whatever its suffix, and read only if it is one of IMAGE_FORMATS.
 IMAGE_SUFFIXES = frozenset(suffix for suffixes in IMAGE_FORMATS.values() for suffix in suffixes)
+
+# The longest side may be at most this many times the shortest. Scaling the shorter side of a
+# 100000 x 1 strip to the network's 342 px asks for 35 GB; a 100:1 strip needs 35 MB, and the
+# widest panoramas cameras make are about 10:1.
+MAX_ASPECT_RATIO = 100
 
 _UNSUPPORTED = "not an image in a supported format (JPEG, PNG, WebP, BMP, GIF or TIFF)"
 
@@ -79,7 +86,32 @@ def open_image(path: str | os.PathLike[str]) -> Image.Image:
     problem = file_problem(path, "an image file")
     if problem is not None:
         raise ImageLoadError(path, problem)
-    return Image.open(path, formats=list(IMAGE_FORMATS))
+    img = Image.open(path, formats=list(IMAGE_FORMATS))
+    try:
+        check_image_size(path, img.size)  # from the header: nothing is decoded yet
+    except ImageLoadError:
+        img.close()
+        raise
+    return img
+
+
+def check_image_size(source: str | os.PathLike[str], size: tuple[int, int]) -> None:
+    """Refuse a ``(width, height)`` no preprocessing can handle: a side of 0, or a strip.
+
+    Raises
+    ------
+    ImageLoadError
+        Naming ``source``, the size and the limit.
+    """
+    width, height = size
+    if min(width, height) < 1:
+        raise ImageLoadError(source, f"has no pixels ({width} x {height})")
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise ImageLoadError(
+            source,
+            f"is {width} x {height} pixels: a side more than {MAX_ASPECT_RATIO} times the "
+            "other is too thin a strip to classify",
+        )
 
 
 def _flatten_alpha(img: Image.Image) -> Image.Image:

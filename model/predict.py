@@ -23,7 +23,7 @@ from PIL import Image
 
 from model.device import resolve_device
 from model.fastpath import Precision, build_fast_network, resolve_precision
-from model.images import ImageLoadError, load_image, to_rgb
+from model.images import ImageLoadError, check_image_size, load_image, to_rgb
 from model.network import Inception3, Variant
 from model.weights import WeightsInfo, load_network
 
@@ -161,6 +161,7 @@ class Classifier:
         """Decode and preprocess one input (runs in the decoding threads)."""
         try:
             if isinstance(item, Image.Image):
+                check_image_size(f"<image {position}>", item.size)
                 return f"<image {position}>", self._transform(to_rgb(item)), None
             image = load_image(item, target_size=self.info.preprocess.resize_size)
             return str(item), self._transform(image), None
