@@ -25,6 +25,7 @@ replicas agree, setting ``INCEPTION_GUI_DIGEST_DIR`` makes every process write
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
@@ -130,6 +131,10 @@ class TrainConfig:
             raise ValueError(f"val_fraction must be in [0, 1), not {self.val_fraction}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), not {self.label_smoothing}")
+        for name in ("lr", "weight_decay", "grad_clip", "aux_weight"):
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):  # NaN passes every comparison
+                raise ValueError(f"{name} must be a finite number, not {value}")
         for name in ("lr", "weight_decay", "grad_clip"):
             value = getattr(self, name)
             if value is not None and (value < 0 or (value == 0 and name != "weight_decay")):

@@ -286,6 +286,12 @@ class Trainer:
             if self._stop(control):
                 return None
             loss, correct = self._step(x, y)
+            if not math.isfinite(loss):  # the weights are now damaged: keep the saved ones
+                saved = f"; the last good checkpoint is {self.files.last}" if epoch > 1 else ""
+                raise TrainingError(
+                    f"the training loss became {loss} at epoch {epoch}, batch {batch}, so the run "
+                    f"stopped{saved}; try a lower learning rate or gradient clipping"
+                )
             meter = [meter[0] + loss * len(y), meter[1] + correct, meter[2] + len(y)]
             yield self._progress("train", epoch, started, batch, batches, meter)
         self.train_s = self._clock() - started

@@ -238,6 +238,7 @@ def network_from_state_dict(
         k: v.to(torch.float32).contiguous() if v.is_floating_point() else v
         for k, v in state.items()
     }
+    _check_values(state, path)
     try:
         net.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as exc:
@@ -245,6 +246,19 @@ def network_from_state_dict(
         detail = "; ".join(lines[:3]) + (" ..." if len(lines) > 3 else "")
         raise CheckpointError(path, f"does not fit the '{found.value}' network: {detail}") from None
     return net
+
+
+def _check_values(state: dict[str, torch.Tensor], path: str) -> None:
+    """Refuse weights that hold NaN or infinity, or a BatchNorm with a negative variance.
+
+    Either gives NaN from the reference network, while the fast path (which folds
+    BatchNorm into the convolutions) can still print plausible top-5 lists.
+    """
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(path, f"'{key}' holds NaN or infinite values: damaged weights")
+        if key.endswith("running_var") and bool((tensor < 0).any()):
+            raise CheckpointError(path, f"'{key}' holds a negative variance: damaged weights")
 
 
 def _load_torchvision_file(path: str) -> dict[str, torch.Tensor]:

@@ -120,3 +120,47 @@ def within():
         return outcome.get("value")
 
     return run
+
+
+@pytest.fixture(scope="session")
+def backbone(tmp_path_factory, calibrate_batchnorm):
+    """A random v3 at 75 px whose BatchNorm statistics were measured (as in test_train.py)."""
+    import torch
+
+    from model import Checkpoint, Preprocess, build_network, save_checkpoint
+
+    torch.manual_seed(0)
+    net = build_network("v3", num_classes=3)
+    calibrate_batchnorm(net, torch.rand(16, 3, 75, 75) * 4 - 2)
+    path = tmp_path_factory.mktemp("backbone") / "backbone.safetensors"
+    save_checkpoint(
+        Checkpoint(net.state_dict(), "v3", ("a", "b", "c"), Preprocess.for_size(75)), path
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def colours(tmp_path_factory, make_dataset):
+    """Blue, green and red: six small pictures each."""
+    return make_dataset(tmp_path_factory.mktemp("colours"), per_class=6)
+
+
+@pytest.fixture
+def head_config(backbone):
+    """``head_config(data, out, **changes)``: a quick head-only run at 75 px."""
+    from model.train import TrainConfig
+
+    def make(data, out, **changes):
+        options = dict(
+            weights=str(backbone),
+            train_from="head",
+            input_size=75,
+            batch_size=4,
+            epochs=2,
+            val_fraction=0.25,
+            lr=1e-5,
+        )
+        options.update(changes)
+        return TrainConfig(str(data), str(out), **options)
+
+    return make
