@@ -31,7 +31,7 @@ def _whole(data: dict[str, Any], key: str, low: int, high: int) -> int:
 
 def _channels(data: dict[str, Any], key: str, positive: bool) -> tuple[float, float, float]:
     value = data[key]
-    ok = isinstance(value, list) and len(value) == 3
+    ok = isinstance(value, list | tuple) and len(value) == 3  # JSON lists; tuples from to_dict
     ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
     ok = ok and all(math.isfinite(v) and (v > 0 or not positive) for v in value)
     if not ok:
