@@ -26,6 +26,7 @@ replicas agree, setting ``INCEPTION_GUI_DIGEST_DIR`` makes every process write
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
@@ -345,18 +346,49 @@ def train(
         the state to resume from cannot be read; or when the weights or the
         device cannot be used.
     """
+    control = control or TrainControl()
+    resume = load_resume_state(config.resume) if config.resume else None
+    lock = _lock_run_folder(config.out_dir)  # before the check, so no run starts between
+    try:
+        if resume is None and holds_run(config.out_dir):
+            # A new run's first epoch is always its best: it would replace that run's files.
+            raise TrainingError(
+                f"'{Path(config.out_dir).expanduser()}' already holds a training run ({LAST}): "
+                "choose another folder, or resume that run"
+            )
+        yield from _train_locked(config, control, report, resume)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _lock_run_folder(out_dir: str):
+    """The run folder's lock, taken by the process that writes it (rank 0); None on others."""
+    from model.run_lock import RunFolderBusy, RunLock
+
+    if int(os.environ.get("RANK", "0")) != 0:
+        return None
+    try:
+        return RunLock.acquire(out_dir)
+    except RunFolderBusy as exc:
+        raise TrainingError(str(exc)) from None
+    except OSError as exc:
+        raise TrainingError(
+            f"cannot write to the run folder '{Path(out_dir).expanduser()}' ({exc.strerror or exc})"
+        ) from None
+
+
+def _train_locked(
+    config: TrainConfig,
+    control: TrainControl,
+    report: DatasetReport | None,
+    resume: dict[str, Any] | None,
+) -> Iterator[TrainEvent]:
+    """The run itself, once its folder is locked (see :func:`train`)."""
     from model.device import DeviceError, resolve_device
     from model.distributed import join_world
     from model.trainer import Trainer
 
-    control = control or TrainControl()
-    resume = load_resume_state(config.resume) if config.resume else None
-    if resume is None and holds_run(config.out_dir):
-        # A new run's first epoch is always its best: it would replace that run's files.
-        raise TrainingError(
-            f"'{Path(config.out_dir).expanduser()}' already holds a training run ({LAST}): "
-            "choose another folder, or resume that run"
-        )
     if resume is not None:
         config = _with_saved_recipe(config, resume)
     try:

@@ -93,8 +93,8 @@ class Trainer:
             Preprocess.for_size(config.input_size, base=start.preprocess),
             start,
         )
-        if world.is_main:
-            self.files.clear_leftovers()
+        if world.is_main:  # train() holds the folder's lock: every temporary file is a dead run's
+            self.files.clear_leftovers(older_than_s=0.0)
         fine_tune = config.train_from != "head" and config.weights != "none"
         self.lr = config.lr or default_lr(config.optimizer, config.batch_size, fine_tune)
         decay = config.weight_decay

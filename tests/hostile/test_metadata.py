@@ -105,3 +105,10 @@ def test_the_cli_names_the_file_and_field_without_a_traceback(tmp_path, sample_i
     err = capsys.readouterr().err
     assert f"{path}: has damaged Inception GUI metadata: 'preprocess.crop_size'" in err
     assert "Traceback" not in err
+
+
+def test_preprocess_survives_its_own_round_trip():
+    from model import Preprocess
+
+    for preprocess in (Preprocess(), Preprocess.for_size(96)):
+        assert Preprocess.from_dict(preprocess.to_dict()) == preprocess
