@@ -92,9 +92,11 @@ def _run_export(args: argparse.Namespace) -> int:
         load_classifier,
         load_image,
     )
-    from model.export import export_model, export_targets, verify_export
+    from model.export import check_opset, export_model, export_targets, verify_export
 
     try:
+        if args.format != "torchscript":
+            check_opset(args.opset)
         targets = export_targets(args.out, args.format)
         for image in args.check_images or ():
             load_image(image)  # a bad check image fails before minutes of exporting
@@ -103,6 +105,8 @@ def _run_export(args: argparse.Namespace) -> int:
         )
     except (CheckpointError, ImageLoadError, WeightsUnavailableError, ValueError) as exc:
         return _error(str(exc))
+    except PermissionError as exc:
+        return _error(f"{exc.filename}: {exc.strerror}")
     failed = False
     for fmt, path in targets:
         print(f"exporting {fmt} to {path} ...", flush=True)

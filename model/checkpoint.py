@@ -9,8 +9,10 @@ a checkpoint never runs anything from the file.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,14 @@ import torch
 from model.files import file_problem
 from model.preprocess import Preprocess
 
-__all__ = ["Checkpoint", "CheckpointError", "atomic_write", "read_checkpoint", "save_checkpoint"]
+__all__ = [
+    "Checkpoint",
+    "CheckpointError",
+    "atomic_write",
+    "read_checkpoint",
+    "refuse_read_only",
+    "save_checkpoint",
+]
 
 
 def _read_umask() -> int:
@@ -77,6 +86,9 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
     never a half-written one.
     """
     path = Path(path)
+    if path.is_symlink():  # write through to the file the link names; the link stays
+        path = Path(os.path.realpath(path))
+    refuse_read_only(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -91,6 +103,24 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def refuse_read_only(path: str | os.PathLike[str]) -> None:
+    """Raise PermissionError if ``path`` is a file its owner made read-only (no write bit).
+
+    A rename over it would succeed (the folder is writable), replacing a file the
+    person protected without a word; and as root, ``os.access`` would say yes.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing (to be created), or the write itself will say why
+    if stat.S_ISREG(mode) and not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise PermissionError(
+            errno.EACCES,
+            "the file is read-only; make it writable or choose another name",
+            str(path),
+        )
 
 
 def _sync_folder(folder: Path) -> None:
