@@ -96,6 +96,8 @@ def atomic_write(path: str | os.PathLike[str], write: Any) -> None:
     os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         write(tmp)
+        # Again: a writer that recreates the file (safetensors' save_file) leaves it 0600.
+        os.chmod(tmp, 0o666 & ~_UMASK)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
