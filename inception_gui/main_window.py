@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 
@@ -224,8 +225,8 @@ class MainWindow(QMainWindow):
         self._update_model_controls()
         self._select_combo(self.device_combo, state.device)
 
-        self.weights_label.setText(
-            f"Weights: <b>{state.display_name}</b> · {state.variant} · "
+        self.weights_label.setText(  # the name is the file's: escaped, never read as markup
+            f"Weights: <b>{html.escape(state.display_name)}</b> · {state.variant} · "
             f"{len(state.class_names)} classes · {state.input_size} px"
         )
         self.show_status(f"Ready: {state.display_name} on {state.device} ({state.precision})")

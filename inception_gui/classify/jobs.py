@@ -105,6 +105,15 @@ def preview_job(source, side: int = PREVIEW_SIDE) -> Picture:
     return to_picture(small, side)
 
 
+def _csv_text(text: str) -> str:
+    """``text`` made inert for spreadsheets: a leading ``'`` before = + - @ tab or CR (OWASP).
+
+    Class and file names come from outside; ``=HYPERLINK(...)`` in a cell would be
+    run as a formula by the spreadsheet that opens the export.
+    """
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_predictions_csv(
     path: str | os.PathLike[str], items: Sequence[ClassifiedImage], k: int = 5
 ) -> int:
@@ -130,9 +139,9 @@ def write_predictions_csv(
             writer = csv.writer(f)
             writer.writerow(header)
             for item in items:
-                cells = [item.source, item.error or ""]
+                cells = [_csv_text(item.source), _csv_text(item.error or "")]
                 for label, index, prob in item.predictions[:ranks]:
-                    cells += [label, index, f"{prob:.6f}"]
+                    cells += [_csv_text(label), index, f"{prob:.6f}"]
                 writer.writerow(cells + [""] * (len(header) - len(cells)))
 
     try:

@@ -96,11 +96,21 @@ def _choice_line(clf) -> str:
     return f"{doc['chosen']} ({'auto: ' if doc['requested'] == 'auto' else ''}{doc['reason']})"
 
 
+def _printable(text: str) -> str:
+    """``text`` with terminal escapes, newlines and other control characters shown as escapes.
+
+    File and class names come from outside: printed raw, ``\x1b]...`` could retitle
+    or reprogram the terminal, and a newline could forge a line of output.
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _print_result(result) -> None:
-    print(result.source)
+    print(_printable(result.source))
     if not result.ok:
-        print(f"   error: {result.error}")
+        print(f"   error: {_printable(result.error)}")
         return
-    width = max(len(p.label) for p in result)
-    for rank, p in enumerate(result, start=1):
-        print(f"  {rank:>2}. {p.label:<{width}}  {p.probability * 100:6.2f}%  (class {p.index})")
+    labels = [_printable(p.label) for p in result]
+    width = max(len(label) for label in labels)
+    for rank, (p, label) in enumerate(zip(result, labels), start=1):
+        print(f"  {rank:>2}. {label:<{width}}  {p.probability * 100:6.2f}%  (class {p.index})")

@@ -30,6 +30,8 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.format != "torchscript":
+            model.inference.check_opset(args.opset)
         targets = model.inference.export_targets(args.out, args.format)
         for image in args.check_images or ():
             model.load_image(image)  # a bad check image fails before minutes of exporting
@@ -38,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except (CheckpointError, ImageLoadError, WeightsUnavailableError, ValueError) as exc:
         return _error(str(exc))
+    except PermissionError as exc:
+        return _error(f"{exc.filename}: {exc.strerror}")
     failed = False
     for fmt, path in targets:
         print(f"exporting {fmt} to {path} ...", flush=True)

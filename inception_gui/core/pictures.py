@@ -67,7 +67,7 @@ def small_rgb(source, side: int):
 
     if isinstance(source, Image.Image):
         return model.data.to_rgb(fit(source, side) if source.mode in _RESIZABLE else source)
-    with Image.open(source) as img:
+    with model.data.open_image(source) as img:
         img.draft("RGB", (side, side))  # JPEG: decode at up to 1/8 scale
         ImageOps.exif_transpose(img, in_place=True)  # a no-op, not a copy, when upright
         return model.data.to_rgb(fit(img, side) if img.mode in _RESIZABLE else img)

@@ -48,7 +48,7 @@ from inception_gui.explorer.layer_tree_model import (
     LayerTreeModel,
     display_text,
 )
-from inception_gui.widgets.common import IMAGE_FILTER
+from inception_gui.widgets.common import image_filter
 from model.files import atomic_write
 
 __all__ = ["ExplorerTab"]
@@ -314,7 +314,7 @@ class ExplorerTab(QWidget):
             self._request_features(node)
 
     def _on_image_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Image for feature maps", "", IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Image for feature maps", "", image_filter())
         if path:
             self.set_image(path)
             self.side_tabs.setCurrentWidget(self.features)

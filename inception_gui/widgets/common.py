@@ -15,14 +15,15 @@ from PySide6.QtWidgets import (
 )
 
 from inception_gui.core.pictures import Picture
+from model.data.formats import dialog_filter
 from model.precision import PRECISION_NAMES
 
 __all__ = [
-    "IMAGE_FILTER",
     "WEIGHTS_FILTER",
     "Banner",
     "PictureView",
     "PredictionBars",
+    "image_filter",
     "picture_to_pixmap",
     "precision_combo",
 ]
@@ -167,7 +168,11 @@ class Banner(QFrame):
         return self._buttons[key]
 
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
+def image_filter() -> str:
+    """The file dialogs' image filter: the suffixes of the formats the loader reads, no others."""
+    return dialog_filter()
+
+
 WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.pt);;All files (*)"
 
 

@@ -3,7 +3,9 @@
 from model._lazy import lazy_exports
 
 _EXPORTS = {
-    "IMAGE_SUFFIXES": "model.data.images",
+    "IMAGE_SUFFIXES": "model.data.formats",
+    "IMAGE_FORMATS": "model.data.formats",
+    "open_image": "model.data.images",
     "iter_image_files": "model.data.images",
     "load_image": "model.data.images",
     "to_rgb": "model.data.images",

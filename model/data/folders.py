@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image
 
-from model.data.images import ImageLoadError, iter_image_files, load_image
+from model.data.images import ImageLoadError, iter_image_files, load_image, open_image
 
 __all__ = ["DatasetReport", "ImageListDataset", "check_dataset", "probe_image", "train_transform"]
 
@@ -81,7 +81,7 @@ def probe_image(path: str | os.PathLike[str]) -> str | None:
     reason is worded as everywhere else in the application.
     """
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             img.draft("RGB", (64, 64))
             img.load()
         return None

@@ -14,14 +14,66 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from model.data.formats import IMAGE_FORMATS, IMAGE_SUFFIXES, MAX_ASPECT_RATIO
 from model.errors import ImageLoadError
+from model.files import file_problem
 
-__all__ = ["IMAGE_SUFFIXES", "ImageLoadError", "iter_image_files", "load_image", "to_rgb"]
+__all__ = [
+    "IMAGE_FORMATS",
+    "IMAGE_SUFFIXES",
+    "MAX_ASPECT_RATIO",
+    "ImageLoadError",
+    "check_image_size",
+    "iter_image_files",
+    "load_image",
+    "open_image",
+    "to_rgb",
+]
 
-# What a folder scan picks up; a single file is tried whatever its suffix.
-IMAGE_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".gif", ".tif", ".tiff"}
-)
+
+_UNSUPPORTED = "not an image in a supported format (JPEG, PNG, WebP, BMP, GIF or TIFF)"
+
+
+def open_image(path: str | os.PathLike[str]) -> Image.Image:
+    """``Image.open(path)`` limited to :data:`IMAGE_FORMATS`; the only way this app opens a file.
+
+    Raises
+    ------
+    ImageLoadError
+        ``path`` is not a regular file: a FIFO would block the open for good.
+    PIL.UnidentifiedImageError
+        The file is none of the supported formats (PostScript, for one, is
+        refused here, before any decoder sees it).
+    """
+    problem = file_problem(path, "an image file")
+    if problem is not None:
+        raise ImageLoadError(path, problem)
+    img = Image.open(path, formats=list(IMAGE_FORMATS))
+    try:
+        check_image_size(path, img.size)  # from the header: nothing is decoded yet
+    except ImageLoadError:
+        img.close()
+        raise
+    return img
+
+
+def check_image_size(source: str | os.PathLike[str], size: tuple[int, int]) -> None:
+    """Refuse a ``(width, height)`` no preprocessing can handle: a side of 0, or a strip.
+
+    Raises
+    ------
+    ImageLoadError
+        Naming ``source``, the size and the limit.
+    """
+    width, height = size
+    if min(width, height) < 1:
+        raise ImageLoadError(source, f"has no pixels ({width} x {height})")
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise ImageLoadError(
+            source,
+            f"is {width} x {height} pixels: a side more than {MAX_ASPECT_RATIO} times the "
+            "other is too thin a strip to classify",
+        )
 
 
 def _flatten_alpha(img: Image.Image) -> Image.Image:
@@ -110,11 +162,12 @@ def load_image(path: str | os.PathLike[str], target_size: int | None = None) -> 
     """
     path = Path(path)
     try:
-        if path.is_dir():
-            raise ImageLoadError(path, "is a folder, not an image file")
+        problem = file_problem(path, "an image file")
+        if problem is not None:  # before any open: a FIFO would block it for good
+            raise ImageLoadError(path, problem)
         if path.stat().st_size == 0:
             raise ImageLoadError(path, "the file is empty (0 bytes)")
-        with Image.open(path) as img:
+        with open_image(path) as img:
             img.seek(0)  # the first frame of a GIF or multi-page TIFF
             if target_size and img.format == "JPEG" and min(img.size) >= 4 * target_size:
                 # Twice the target, not the target: the antialiased resize that follows
@@ -130,7 +183,7 @@ def load_image(path: str | os.PathLike[str], target_size: int | None = None) -> 
     except PermissionError:
         raise ImageLoadError(path, "permission denied") from None
     except UnidentifiedImageError:
-        raise ImageLoadError(path, "not an image file Pillow can read") from None
+        raise ImageLoadError(path, _UNSUPPORTED) from None
     except Image.DecompressionBombError as exc:
         raise ImageLoadError(path, f"refused as a possible decompression bomb ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -12,6 +13,33 @@ import torch
 from PIL import Image
 
 __all__ = ["Preprocess", "imagenet_preprocess", "to_input"]
+
+# What a checkpoint may ask for (as the CLI's --input-size allows); outside it, a prediction
+# fails or asks for gigabytes. 75 px is the smallest side the network accepts.
+CROP_RANGE = (75, 1024)
+INTERPOLATIONS = frozenset(
+    {"nearest", "nearest-exact", "bilinear", "bicubic", "box", "hamming", "lanczos"}
+)
+
+
+def _whole(data: dict[str, Any], key: str, low: int, high: int) -> int:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(
+            f"'preprocess.{key}' must be a whole number from {low} to {high}, not {value!r}"
+        )
+    return value
+
+
+def _channels(data: dict[str, Any], key: str, positive: bool) -> tuple[float, float, float]:
+    value = data[key]
+    ok = isinstance(value, list | tuple) and len(value) == 3  # JSON lists; tuples from to_dict
+    ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ok = ok and all(math.isfinite(v) and (v > 0 or not positive) for v in value)
+    if not ok:
+        kind = "positive" if positive else "finite"
+        raise ValueError(f"'preprocess.{key}' must be three {kind} numbers, not {value!r}")
+    return tuple(float(v) for v in value)
 
 
 @dataclass(frozen=True)
@@ -48,11 +76,33 @@ class Preprocess:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preprocess:
-        """Inverse of :meth:`to_dict`; unknown keys are ignored."""
-        known = {k: data[k] for k in ("crop_size", "resize_size", "interpolation") if k in data}
+        """Inverse of :meth:`to_dict`; unknown keys are ignored, missing ones take the defaults.
+
+        Raises
+        ------
+        ValueError
+            A value no prediction could use (a crop of 299.7 or -5, a resize of 0, a std
+            of 0, an unknown filter); the message names the field.
+        """
+        if not isinstance(data, dict):
+            raise ValueError(f"'preprocess' must be an object, not {type(data).__name__}")
+        known: dict[str, Any] = {}
+        if "crop_size" in data:
+            known["crop_size"] = _whole(data, "crop_size", *CROP_RANGE)
+        crop = known.get("crop_size", cls.crop_size)
+        if "resize_size" in data:
+            known["resize_size"] = _whole(data, "resize_size", crop, 4 * crop)
         for key in ("mean", "std"):
             if key in data:
-                known[key] = tuple(float(v) for v in data[key])
+                known[key] = _channels(data, key, positive=key == "std")
+        if "interpolation" in data:
+            if data["interpolation"] not in INTERPOLATIONS:
+                names = ", ".join(sorted(INTERPOLATIONS))
+                raise ValueError(
+                    f"'preprocess.interpolation' must be one of {names}, "
+                    f"not {data['interpolation']!r}"
+                )
+            known["interpolation"] = data["interpolation"]
         return cls(**known)
 
     @cached_property

@@ -17,6 +17,7 @@ _EXPORTS = {
     "verify_export": "model.inference.export",
     "export_model": "model.inference.export",
     "export_targets": "model.inference.export",
+    "check_opset": "model.inference.export",
     "overlay": "model.inference.explain",
     "resolve_class": "model.inference.explain",
     "save_image": "model.inference.explain",

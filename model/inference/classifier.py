@@ -22,7 +22,7 @@ from typing import NamedTuple, overload
 import torch
 from PIL import Image
 
-from model.data.images import ImageLoadError, load_image, to_rgb
+from model.data.images import ImageLoadError, check_image_size, load_image, to_rgb
 from model.device import resolve_device
 from model.inference.locks import network_lock
 from model.inference.tuning import AutoChoice, measure_inference
@@ -215,6 +215,7 @@ class Classifier:
         """Decode and preprocess one input (runs in the decoding threads)."""
         try:
             if isinstance(item, Image.Image):
+                check_image_size(f"<image {position}>", item.size)
                 return f"<image {position}>", self._transform(to_rgb(item)), None
             image = load_image(item, target_size=self.info.preprocess.resize_size)
             return str(item), self._transform(image), None

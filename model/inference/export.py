@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from model.files import atomic_write
+from model.files import atomic_write, refuse_read_only
 from model.inference.features import ImageInput, prepare_image
 from model.inference.locks import network_lock
 from model.network.inception import Inception3
@@ -97,6 +97,20 @@ def _example(info) -> torch.Tensor:
     return torch.zeros(2, 3, side, side)  # 2, not 1: a batch of 1 would be specialised
 
 
+def check_opset(opset: int) -> int:
+    """``opset`` if this exporter can write it (18 to the installed onnx's newest); else ValueError.
+
+    Below 18 torch's exporter fails, prints a converter traceback and quietly
+    writes opset 18 instead, which the person did not ask for.
+    """
+    from onnx.defs import onnx_opset_version
+
+    newest = onnx_opset_version()
+    if isinstance(opset, bool) or not isinstance(opset, int) or not ONNX_OPSET <= opset <= newest:
+        raise ValueError(f"ONNX opset must be from {ONNX_OPSET} to {newest}, not {opset!r}")
+    return opset
+
+
 def export_onnx(model, path: str | os.PathLike[str], *, info=None, opset: int = ONNX_OPSET) -> Path:
     """Write the model as ONNX with a dynamic batch dimension, atomically.
 
@@ -116,6 +130,7 @@ def export_onnx(model, path: str | os.PathLike[str], *, info=None, opset: int = 
     pathlib.Path
         ``path``. Input ``input`` (N x 3 x S x S), output ``logits``.
     """
+    check_opset(opset)
     network, info = _reference(model, info)
     batch = torch.export.Dim("batch", min=1, max=65536)
     with warnings.catch_warnings():
@@ -160,7 +175,10 @@ def export_targets(out: str | os.PathLike[str], fmt: str) -> list[tuple[str, Pat
     """
     path = Path(out)
     if fmt == "both":
-        return [("onnx", path.with_suffix(".onnx")), ("torchscript", path.with_suffix(".pt"))]
+        targets = [("onnx", path.with_suffix(".onnx")), ("torchscript", path.with_suffix(".pt"))]
+        for _, target in targets:
+            refuse_read_only(target)
+        return targets
     if fmt not in ("onnx", "torchscript"):
         raise ValueError(f"unknown export format {fmt!r}; choose onnx, torchscript or both")
     suffixes, default = (ONNX_SUFFIXES, ".onnx") if fmt == "onnx" else (TORCHSCRIPT_SUFFIXES, ".pt")
@@ -169,6 +187,7 @@ def export_targets(out: str | os.PathLike[str], fmt: str) -> list[tuple[str, Pat
     elif path.suffix.lower() not in suffixes:
         name = "an ONNX" if fmt == "onnx" else "a TorchScript"
         raise ValueError(f"{path}: {name} file should end in {' or '.join(sorted(suffixes))}")
+    refuse_read_only(path)  # now, not after minutes of exporting
     return [(fmt, path)]
 
 

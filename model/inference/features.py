@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from model.data.images import load_image, to_rgb
+from model.data.images import load_image, open_image, to_rgb
 from model.data.preprocess import Preprocess
 from model.inference.locks import network_lock
 from model.network.blocks import (
@@ -76,7 +76,7 @@ class PreparedImage:
 
 def _oriented_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """The image's (width, height) as viewers show it, read from its header only."""
-    with Image.open(path) as img:
+    with open_image(path) as img:
         width, height = img.size
         orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
     return (height, width) if orientation in _TRANSPOSED else (width, height)

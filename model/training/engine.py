@@ -25,6 +25,7 @@ replicas agree, setting ``INCEPTION_GUI_DIGEST_DIR`` makes every process write
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -35,11 +36,13 @@ import torch
 from model.data.folders import DatasetReport, check_dataset
 from model.device import resolve_device
 from model.errors import DeviceError, TrainingError
+from model.files import file_problem
 from model.training.config import RECIPE_FIELDS, TrainConfig, TrainControl, format_duration
 from model.training.distributed import join_world
 from model.training.events import BatchProgress, DatasetChecked, EpochEnd, TrainEvent, TrainingDone
 from model.training.recipe import detect_precision
-from model.training.run_files import LAST, holds_run
+from model.training.run_folder import LAST, holds_run
+from model.training.run_lock import RunFolderBusy, RunLock
 from model.training.trainer import Trainer
 
 __all__ = [
@@ -73,13 +76,15 @@ def load_resume_state(resume: str) -> dict[str, Any]:
     TrainingError
         There is no state file, or it cannot be read.
     """
-
     path = _state_path(resume)
-    if not path.is_file():
+    if not path.exists():
         raise TrainingError(
             f"cannot resume from '{resume}': '{path.name}' (the optimizer state) is not in "
             f"'{path.parent}'; to start a new run from those weights, use them as the weights"
         )
+    problem = file_problem(path, "a training state file")
+    if problem is not None:  # before any open: a FIFO would block it for good
+        raise TrainingError(f"cannot resume: '{path}' {problem}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
@@ -139,15 +144,43 @@ def train(
         the state to resume from cannot be read; or when the weights or the
         device cannot be used.
     """
-
     control = control or TrainControl()
     resume = load_resume_state(config.resume) if config.resume else None
-    if resume is None and holds_run(config.out_dir):
-        # A new run's first epoch is always its best: it would replace that run's files.
+    lock = _lock_run_folder(config.out_dir)  # before the check, so no run starts between
+    try:
+        if resume is None and holds_run(config.out_dir):
+            # A new run's first epoch is always its best: it would replace that run's files.
+            raise TrainingError(
+                f"'{Path(config.out_dir).expanduser()}' already holds a training run ({LAST}): "
+                "choose another folder, or resume that run"
+            )
+        yield from _train_locked(config, control, report, resume)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _lock_run_folder(out_dir: str) -> RunLock | None:
+    """The run folder's lock, taken by the process that writes it (rank 0); None on others."""
+    if int(os.environ.get("RANK", "0")) != 0:
+        return None
+    try:
+        return RunLock.acquire(out_dir)
+    except RunFolderBusy as exc:
+        raise TrainingError(str(exc)) from None
+    except OSError as exc:
         raise TrainingError(
-            f"'{Path(config.out_dir).expanduser()}' already holds a training run ({LAST}): "
-            "choose another folder, or resume that run"
-        )
+            f"cannot write to the run folder '{Path(out_dir).expanduser()}' ({exc.strerror or exc})"
+        ) from None
+
+
+def _train_locked(
+    config: TrainConfig,
+    control: TrainControl,
+    report: DatasetReport | None,
+    resume: dict[str, Any] | None,
+) -> Iterator[TrainEvent]:
+    """The run itself, once its folder is locked (see :func:`train`)."""
     if resume is not None:
         config = _with_saved_recipe(config, resume)
     try:

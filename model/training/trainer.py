@@ -90,8 +90,8 @@ class Trainer:
             Preprocess.for_size(config.input_size, base=start.preprocess),
             start,
         )
-        if world.is_main:
-            self.files.clear_leftovers()
+        if world.is_main:  # train() holds the folder's lock: every temporary file is a dead run's
+            self.files.clear_leftovers(older_than_s=0.0)
         self.lr = config.lr
         self.params = [p for p in self.net.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(
@@ -320,6 +320,12 @@ class Trainer:
             if self._stop(control):
                 return None
             loss, correct = self._step(x, y)
+            if not math.isfinite(loss):  # the weights are now damaged: keep the saved ones
+                saved = f"; the last good checkpoint is {self.files.last}" if epoch > 1 else ""
+                raise TrainingError(
+                    f"the training loss became {loss} at epoch {epoch}, batch {batch}, so the run "
+                    f"stopped{saved}; try a lower learning rate or gradient clipping"
+                )
             meter.add(loss, correct, len(y))
             yield self._progress("train", epoch, started, batch, batches, meter)
         self.train_s = self._clock() - started

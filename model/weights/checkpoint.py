@@ -19,7 +19,7 @@ import torch
 
 from model.data.preprocess import Preprocess, imagenet_preprocess
 from model.errors import CheckpointError
-from model.files import atomic_write
+from model.files import atomic_write, file_problem
 from model.weights.imagenet import imagenet_categories
 
 __all__ = ["Checkpoint", "CheckpointError", "read_checkpoint", "save_checkpoint"]
@@ -78,6 +78,9 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     from safetensors.torch import load, safe_open
 
     path = str(path)
+    problem = file_problem(path, "a weights file")
+    if problem is not None:  # before any open: a FIFO would block it for good
+        raise CheckpointError(path, problem)
     try:
         with safe_open(path, framework="pt") as handle:
             meta = handle.metadata() or {}
@@ -89,22 +92,65 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if METADATA_KEY not in meta:
         return _foreign_checkpoint(state)
     try:
-        doc = json.loads(meta[METADATA_KEY])
-        version = int(doc.get("format_version", 0))
-        if version > FORMAT_VERSION:
-            raise CheckpointError(
-                path, f"was written by a newer Inception GUI (format {version}); please update"
-            )
-        return Checkpoint(
-            state=state,
-            variant=str(doc["variant"]),
-            class_names=tuple(str(n) for n in doc["class_names"]),
-            preprocess=Preprocess.from_dict(doc.get("preprocess", {})),
-            transform_input=bool(doc.get("transform_input", False)),
-            training=dict(doc.get("training") or {}),
+        return _from_metadata(path, state, meta[METADATA_KEY])
+    except ValueError as exc:
+        raise CheckpointError(path, f"has damaged Inception GUI metadata: {exc}") from None
+
+
+def _from_metadata(path: str, state: dict[str, torch.Tensor], text: str) -> Checkpoint:
+    """The checkpoint the metadata describes, each field checked for its type and range.
+
+    Raises
+    ------
+    ValueError
+        Naming the field and what it holds.
+    CheckpointError
+        A newer format.
+    """
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise ValueError("it is nested too deeply to be ours") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"it is not JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"it must be a JSON object, not {type(doc).__name__}")
+    version = doc.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValueError(f"'format_version' must be a whole number, not {version!r}")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            path, f"was written by a newer Inception GUI (format {version}); please update"
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(path, f"has damaged Inception GUI metadata ({exc!r})") from None
+    if "variant" not in doc or "class_names" not in doc:
+        raise ValueError(
+            f"the field '{'variant' if 'variant' not in doc else 'class_names'}' is missing"
+        )
+    if not isinstance(doc["variant"], str):
+        raise ValueError(f"'variant' must be a name, not {doc['variant']!r}")
+    names = doc["class_names"]
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"'class_names' must be a non-empty list of names, not {_short(names)}")
+    transform_input = doc.get("transform_input", False)
+    if not isinstance(transform_input, bool):
+        raise ValueError(f"'transform_input' must be true or false, not {transform_input!r}")
+    training = doc.get("training") or {}
+    if not isinstance(training, dict):
+        raise ValueError(f"'training' must be an object, not {_short(training)}")
+    return Checkpoint(
+        state=state,
+        variant=doc["variant"],
+        class_names=tuple(names),
+        preprocess=Preprocess.from_dict(doc.get("preprocess", {})),
+        transform_input=transform_input,
+        training=training,
+    )
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 60 characters for a message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _foreign_checkpoint(state: dict[str, torch.Tensor]) -> Checkpoint:

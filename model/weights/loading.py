@@ -26,6 +26,7 @@ import torch
 
 from model.data.preprocess import Preprocess, imagenet_preprocess
 from model.errors import DownloadCancelled, WeightsUnavailableError
+from model.files import file_problem
 from model.network.inception import Inception3, Variant, build_network
 from model.weights.checkpoint import CheckpointError, read_checkpoint
 from model.weights.imagenet import (
@@ -117,6 +118,7 @@ def network_from_state_dict(
         k: v.to(torch.float32).contiguous() if v.is_floating_point() else v
         for k, v in state.items()
     }
+    _check_values(state, path)
     try:
         net.load_state_dict(state, strict=True, assign=True)
     except RuntimeError as exc:
@@ -124,6 +126,19 @@ def network_from_state_dict(
         detail = "; ".join(lines[:3]) + (" ..." if len(lines) > 3 else "")
         raise CheckpointError(path, f"does not fit the '{found.value}' network: {detail}") from None
     return net
+
+
+def _check_values(state: dict[str, torch.Tensor], path: str) -> None:
+    """Refuse weights that hold NaN or infinity, or a BatchNorm with a negative variance.
+
+    Either gives NaN from the reference network, while the fast path (which folds
+    BatchNorm into the convolutions) can still print plausible top-5 lists.
+    """
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(path, f"'{key}' holds NaN or infinite values: damaged weights")
+        if key.endswith("running_var") and bool((tensor < 0).any()):
+            raise CheckpointError(path, f"'{key}' holds a negative variance: damaged weights")
 
 
 def _load_torchvision_file(path: str) -> dict[str, torch.Tensor]:
@@ -165,10 +180,9 @@ def _class_names_for(num_classes: int) -> tuple[str, ...]:
 
 
 def _load_file(path: Path, variant: Variant | str | None) -> tuple[Inception3, WeightsInfo]:
-    if not path.exists():
-        raise CheckpointError(str(path), "no such file")
-    if path.is_dir():
-        raise CheckpointError(str(path), "is a folder, not a weights file")
+    problem = file_problem(path, "a weights file")
+    if problem is not None:  # before any open: a FIFO would block it for good
+        raise CheckpointError(str(path), problem)
     if path.suffix.lower() == ".safetensors":
         ckpt = read_checkpoint(path)
         net = network_from_state_dict(ckpt.state, str(path), variant, ckpt.transform_input)

@@ -59,6 +59,7 @@ def backbone(tmp_path_factory, calibrate_batchnorm) -> Path:
 
 def head_config(data: Path, out: Path, backbone: Path, **changes) -> TrainConfig:
     options = dict(
+        preset="paper",  # these tests pin the engine's behaviour under the paper's recipe
         weights=str(backbone),
         train_from="head",
         input_size=75,
@@ -308,7 +309,8 @@ def test_a_run_killed_between_its_writes_resumes_from_the_epoch_before(
     os.utime(theirs, (time.time() - 3600, time.time() - 3600))
     events = run(head_config(colours, out, backbone, epochs=3, resume=str(out)))
     assert [e.epoch for e in of(events, EpochEnd)] == [2, 3]  # epoch 1's state, then on
-    assert not stale.exists() and fresh.exists() and theirs.exists()  # only a killed write's
+    # The resumed run holds the folder's lock, so even a fresh temporary file is a dead run's.
+    assert not stale.exists() and not fresh.exists() and theirs.exists()
 
 
 def test_a_step_is_the_papers_loss_and_clips_the_gradient():
@@ -503,7 +505,8 @@ def test_cli_errors_and_text_output(colours, backbone, tmp_path, make_dataset):
     assert "training on cpu in fp32 (" in proc.stdout  # where, in what, and why
     # Not a terminal (a log file, CI): one line an epoch, no carriage-return redraws.
     assert "\r" not in proc.stderr and "ETA" not in proc.stderr
-    assert "no augmentation" in proc.stderr  # head only, cached: said once
+    assert "recipe: Recommended for a new head" in proc.stdout  # named, with its evidence
+    assert "no augmentation" not in proc.stderr  # the recipe does not augment: nothing lost
     assert (tmp_path / "run" / "best.safetensors").exists()
     proc = subprocess.run(cmd, capture_output=True, text=True)  # again, into the same folder
     assert proc.returncode == 2 and "already holds a training run" in proc.stderr, proc.stderr

@@ -30,7 +30,7 @@ def test_torchrun_two_processes_agree(tmp_path, make_dataset):
         "--master-addr", "127.0.0.1", "--master-port", str(_free_port()),
         "-m", "inception_gui.cli", "train", str(data), "--out", str(out),
         "--weights", "none", "--train-from", "all", "--input-size", "75",
-        "--batch-size", "2", "--epochs", "1", "--json",
+        "--batch-size", "2", "--epochs", "1", "--aux", "--json",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "INCEPTION_GUI_DIGEST_DIR": str(digests)}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180)
