@@ -65,6 +65,7 @@ class ClassifyTab(QWidget):
         self._cancelled = False  # the running batch was cancelled (not cleared)
         self._pasted: dict[str, object] = {}  # name -> PIL image, for the preview
         self._pasted_count = 0
+        self._batch_origin: tuple[int, str] = (0, "")  # the model the running batch uses
         self.last_folder = ""  # where Open dialogs start
         self.k = 5
         self.setAcceptDrops(True)
@@ -78,6 +79,12 @@ class ClassifyTab(QWidget):
         self.paste_button = QPushButton("Paste")
         self.export_button = QPushButton("Export CSV…")
         self.clear_button = QPushButton("Clear")
+        self.again_button = QPushButton("Classify again")
+        self.again_button.setToolTip(
+            "Classify the rows made by an earlier model again, with the model loaded now"
+        )
+        self.again_button.clicked.connect(self.classify_again)
+        self.again_button.hide()
         self.open_button.clicked.connect(self._on_open_clicked)
         self.folder_button.clicked.connect(self._on_folder_clicked)
         self.paste_button.clicked.connect(self.paste)
@@ -140,6 +147,7 @@ class ClassifyTab(QWidget):
         self.summary = QLabel()
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.again_button)
         bottom.addWidget(self.progress, 2)
         bottom.addWidget(self.cancel_button)
         self._set_running(False)
@@ -201,6 +209,8 @@ class ClassifyTab(QWidget):
             self._pending.extend(items)
             self.status.emit(f"{len(self._pending)} item(s) waiting for the model…")
             return
+        state = self._session.state
+        self._batch_origin = (state.generation, state.display_name) if state else (0, "")
         self._token = CancelToken()
         self._first_new_row = self.results.rowCount()
         self._batch_total, self._batch_done, self._batch_duplicates = None, 0, 0
@@ -250,7 +260,7 @@ class ClassifyTab(QWidget):
         if item.preview is not None:  # kept aside: one picture, not one per row
             self.preview.ready_preview = (item.source, item.preview)
             item = dataclasses.replace(item, preview=None)
-        row = self.results.append(item)
+        row = self.results.append(item, self._batch_origin)
         self._batch_done += 1
         self.progress.setValue(self.progress.value() + 1)
         if row == self._first_new_row:
@@ -295,6 +305,7 @@ class ClassifyTab(QWidget):
         self.busy.emit(running)
         self.progress.setVisible(running)
         self.cancel_button.setVisible(running)
+        self.again_button.setVisible(not running and bool(self.results.earlier_rows()))
         self.export_button.setEnabled(not running and self.results.rowCount() > 0)
 
     def _update_summary(self) -> None:
@@ -302,10 +313,17 @@ class ClassifyTab(QWidget):
         text = f"{n} image{'s' if n != 1 else ''}" if n else ""
         if bad:
             text += f", {bad} could not be read (see the red rows)"
+        earlier = len(self.results.earlier_rows())
+        if earlier:
+            text += f", {earlier} classified by an earlier model (greyed)"
         self.summary.setText(text)
+        self.again_button.setVisible(earlier > 0 and self._worker is None)
         self.export_button.setEnabled(self._worker is None and n > 0)
 
     def _on_session_ready(self, state: ModelState) -> None:
+        self.results.set_current_generation(state.generation)
+        self._update_summary()
+        self._show_current()  # a row made by another model is shown as such
         if self._pending and self._worker is None:
             items, self._pending = self._pending, []
             self.classify(items)
@@ -315,7 +333,30 @@ class ClassifyTab(QWidget):
     def _on_table_current_changed(self, current, _previous) -> None:
         if not current.isValid():
             return
-        self.preview.show_item(self.results.item(self.proxy.mapToSource(current).row()))
+        self._show_row(self.proxy.mapToSource(current).row())
+
+    def _show_row(self, row: int) -> None:
+        self.preview.show_item(self.results.item(row), self.results.made_by_earlier(row))
+
+    def _show_current(self) -> None:
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid():
+            self._show_row(self.proxy.mapToSource(current).row())
+
+    def classify_again(self) -> None:
+        """Classify the rows made by an earlier model again, with the model loaded now."""
+        rows = self.results.earlier_rows()
+        if not rows:
+            return
+        items = []
+        for row in rows:
+            source = self.results.item(row).source
+            picture = self._pasted.get(source)
+            items.append((source, picture) if picture is not None else source)
+        self.results.remove_rows(rows)
+        self.status.emit(f"Classifying {len(items)} image(s) again with the model loaded now…")
+        self._update_summary()
+        self.classify(items)
 
     @property
     def _cam_result(self):
