@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -35,6 +36,8 @@ __all__ = ["MainWindow"]
 
 log = logging.getLogger(__name__)
 
+MINIMUM_SIZE = QSize(960, 600)
+
 
 def _devices_job() -> list:
     return model.list_devices()
@@ -47,6 +50,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.setWindowTitle("Inception GUI")
+        self.setMinimumSize(MINIMUM_SIZE)  # below this the tabs cannot show their controls
         self.resize(1200, 780)
         self.hub = WorkerHub(self)
         self.session = ModelSession(self.hub, self)
@@ -62,6 +66,8 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.weights_label = QLabel("Weights: loading…")
         self.weights_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Long texts are cut (whole in the tooltip), never a reason for the window to widen.
+        self.weights_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.load_button = QPushButton("Load weights file…")
         self.download_button = QPushButton("Download ImageNet weights")
         self.export_button = QPushButton("Export…")
@@ -104,6 +110,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.status_label = QLabel("Starting…")
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.download_progress = QProgressBar()
         self.download_progress.setMaximumWidth(260)
         self.download_cancel = QPushButton("Cancel download")
@@ -204,6 +211,7 @@ class MainWindow(QMainWindow):
     # Model state --------------------------------------------------------------------
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)
 
     def _on_session_loading(self, text: str) -> None:
         self.show_status(text)
@@ -227,6 +235,7 @@ class MainWindow(QMainWindow):
             f"Weights: <b>{state.display_name}</b> · {state.variant} · "
             f"{len(state.class_names)} classes · {state.input_size} px"
         )
+        self.weights_label.setToolTip(self.weights_label.text())
         self.show_status(f"Ready: {state.display_name} on {state.device} ({state.precision})")
         if state.trained:
             self.banner.hide()

@@ -156,7 +156,7 @@ class ExplorerTab(QWidget):
         self.side_tabs = QTabWidget()
         self.side_tabs.addTab(self.details, "Details")
         self.side_tabs.addTab(self.features, "Feature maps")
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(self.tree)
         splitter.addWidget(self.side_tabs)
         splitter.setStretchFactor(0, 3)
@@ -164,6 +164,7 @@ class ExplorerTab(QWidget):
         splitter.setSizes([780, 380])
         self.details.setHtml(DETAILS_PLACEHOLDER)
         self.totals = QLabel("Computing the layer summary…")
+        self.totals.setWordWrap(True)  # a long footer wraps instead of widening the window
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.model_label)
@@ -241,6 +242,7 @@ class ExplorerTab(QWidget):
         self._summary = summary
         self.tree_model.set_root(summary.root, label=f"{summary.variant} network")
         self._fit_columns(summary.root)
+        self._fit_splitter()
         self._expand_for_search()
         self.totals.setText(totals_html(summary))
         self._update_model_label()
@@ -254,6 +256,22 @@ class ExplorerTab(QWidget):
         for col in range(1, len(COLUMNS)):
             widest = max(metrics.horizontalAdvance(display_text(n, col)) for n in root.walk())
             header.resizeSection(col, max(widest + margin, header.sectionSizeHint(col)))
+
+    def _fit_splitter(self) -> None:
+        # The table's columns first (Mult-adds is the last), the details get the rest,
+        # down to their own minimum; a narrow window scrolls the table sideways.
+        side_min = max(self.side_tabs.minimumSizeHint().width(), 260)
+        tree = self.tree
+        needed = (
+            tree.header().length()
+            + tree.verticalScrollBar().sizeHint().width()
+            + 2 * tree.frameWidth()
+            + 4
+        )
+        total = sum(self.splitter.sizes()) or self.splitter.width()
+        tree_width = min(needed, max(total - side_min, 0))
+        if tree_width > 0:
+            self.splitter.setSizes([tree_width, total - tree_width])
 
     def _on_search_changed(self, _text: str) -> None:
         self._search_debounce.start()

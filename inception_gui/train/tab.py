@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Signal
+from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTextBrowser,
@@ -141,8 +142,15 @@ class TrainTab(QWidget):
         self.results.cell_clicked.connect(self._on_confusion_cell_clicked)
         # The parts tests and the screenshot script look at.
         self.loss_plot, self.confusion = self.results.loss_plot, self.results.confusion
+        # The form scrolls rather than squeezing its fields (Advanced open, a small window).
+        self.form_area = QScrollArea()
+        self.form_area.setWidget(left)
+        self.form_area.setWidgetResizable(True)
+        self.form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_area.setMinimumWidth(left.minimumSizeHint().width() + 24)
         splitter = QSplitter()
-        splitter.addWidget(left)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.form_area)
         splitter.addWidget(self.results)
         splitter.setSizes([520, 600])
         layout = QVBoxLayout(self)
