@@ -29,6 +29,7 @@ from inception_gui.core.session import ModelSession, ModelState
 from inception_gui.core.workers import WorkerHub
 from inception_gui.explorer.tab import ExplorerTab
 from inception_gui.export_dialog import ExportDialog
+from inception_gui.menus import build_menus
 from inception_gui.train.tab import TrainTab
 from inception_gui.widgets.common import WEIGHTS_FILTER, Banner, precision_combo
 
@@ -60,6 +61,7 @@ class MainWindow(QMainWindow):
         self.last_error: tuple[str, str] | None = None  # the last error shown
         self._build()
         self._connect()
+        self.actions = build_menus(self)
         self._restore_settings()
 
     # Layout ------------------------------------------------------------------------

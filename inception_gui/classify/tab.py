@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -111,6 +110,7 @@ class ClassifyTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
+        self.table.setTabKeyNavigation(False)  # Tab moves on to the next control, not cell
         self.table.verticalHeader().setDefaultSectionSize(78)
         self.table.verticalHeader().hide()
         self.table.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))  # thumbnails come square
@@ -156,7 +156,6 @@ class ClassifyTab(QWidget):
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
-        QShortcut(QKeySequence.StandardKey.Paste, self, activated=self.paste)
 
     # Input ---------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
