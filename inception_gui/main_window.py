@@ -231,7 +231,9 @@ class MainWindow(QMainWindow):
         self.export_button.setEnabled(True)
         self._loading = False
         self._update_model_controls()
+        # Also after a refused choice: the combos show what the model runs with now.
         self._select_combo(self.device_combo, state.device)
+        self._select_combo(self.precision_combo, self.session.precision)
 
         self.weights_label.setText(
             f"Weights: <b>{state.display_name}</b> · {state.variant} · "
