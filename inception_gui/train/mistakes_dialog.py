@@ -46,6 +46,7 @@ class MistakesDialog(QDialog):
 
     def __init__(self, hub: WorkerHub, done, true_index: int, predicted_index: int, parent=None):
         super().__init__(parent)
+        self._hub = hub
         names = done.class_names
         self.samples = mistakes.cell_samples(done.val_samples, true_index, predicted_index)
         verdict = "correct" if true_index == predicted_index else "mistaken"
@@ -99,6 +100,19 @@ class MistakesDialog(QDialog):
 
     def _on_reveal_clicked(self) -> None:
         item = self.list.currentItem() or self.list.item(0)
-        if item is not None:
-            command = mistakes.reveal_in_file_manager_command(item.data(Qt.ItemDataRole.UserRole))
+        if item is None:
+            return
+        path = item.data(Qt.ItemDataRole.UserRole)
+        command = mistakes.reveal_in_file_manager_command(path)
+        try:
             subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:  # no file manager (no xdg-open on a minimal system)
+            why = (
+                f"{command[0]} is not installed"
+                if isinstance(exc, FileNotFoundError)
+                else exc.strerror or str(exc)
+            )
+            self._hub.error.emit(  # the one error relay: a message box and the status bar
+                "Show in folder",
+                f"Could not open a file manager ({why}). The file is {path}",
+            )
