@@ -151,7 +151,8 @@ class MainWindow(QMainWindow):
         device = str(self.settings.value("device", "cpu"))
         precision = str(self.settings.value("precision", "auto"))
         self.session.load(weights, device, precision)
-        if paths:
+        if paths:  # "Open with" or the command line: the files are what the person wants
+            self.tabs.setCurrentWidget(self.classify_tab)
             self.classify_tab.classify(list(paths))
         self.hub.start("Listing devices", _devices_job, on_return=self._on_devices_listed)
 
