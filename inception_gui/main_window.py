@@ -58,6 +58,8 @@ class MainWindow(QMainWindow):
         self._fallback_done = False
         self._classify_busy = False  # a batch is using the model: it must not move
         self._loading = False  # a load or device move is under way
+        self._tab_status: dict[QWidget, str] = {}  # each tab's last line, shown while it is open
+        self._model_status = ""  # the loaded model's line, for a tab with nothing to say
         self.last_error: tuple[str, str] | None = None  # the last error shown
         self._build()
         self._connect()
@@ -139,9 +141,9 @@ class MainWindow(QMainWindow):
         self.device_combo.activated.connect(self._on_device_activated)
         self.precision_combo.activated.connect(self._on_device_activated)
         self.banner.action.connect(self._on_banner_action)
-        self.classify_tab.status.connect(self.show_status)
-        self.explorer_tab.status.connect(self.show_status)
-        self.train_tab.status.connect(self.show_status)
+        for tab in (self.classify_tab, self.explorer_tab, self.train_tab):
+            tab.status.connect(lambda text, t=tab: self._on_tab_status(t, text))
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.train_tab.use_model.connect(self._on_train_use_model)
 
     # Start-up and settings ----------------------------------------------------------
@@ -216,6 +218,16 @@ class MainWindow(QMainWindow):
         self.status_label.setText(text)
         self.status_label.setToolTip(text)
 
+    def _on_tab_status(self, tab: QWidget, text: str) -> None:
+        # A tab's news (a Grad-CAM done, an epoch saved) is shown while that tab is open;
+        # the others keep theirs for when they are opened again.
+        self._tab_status[tab] = text
+        if self.tabs.currentWidget() is tab:
+            self.show_status(text)
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        self.show_status(self._tab_status.get(self.tabs.currentWidget()) or self._model_status)
+
     def _on_session_loading(self, text: str) -> None:
         self.show_status(text)
         self._loading = True
@@ -241,7 +253,9 @@ class MainWindow(QMainWindow):
             f"{len(state.class_names)} classes · {state.input_size} px"
         )
         self.weights_label.setToolTip(self.weights_label.text())
-        self.show_status(f"Ready: {state.display_name} on {state.device} ({state.precision})")
+        self._model_status = f"Ready: {state.display_name} on {state.device} ({state.precision})"
+        self._tab_status.clear()  # a new model: what the tabs said was about the last one
+        self.show_status(self._model_status)
         if state.trained:
             self.banner.hide()
         else:

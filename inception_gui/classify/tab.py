@@ -60,6 +60,7 @@ class ClassifyTab(QWidget):
         self._pending: list = []
         self._batch_total: int | None = None  # images in the running batch, once known
         self._batch_done = 0  # of those, shown so far
+        self._batch_failed = 0  # of those, files that could not be read
         self._batch_duplicates = 0  # files named twice in the running batch, skipped
         self._cancelled = False  # the running batch was cancelled (not cleared)
         self._pasted: dict[str, object] = {}  # name -> PIL image, for the preview
@@ -213,6 +214,7 @@ class ClassifyTab(QWidget):
         self._token = CancelToken()
         self._first_new_row = self.results.rowCount()
         self._batch_total, self._batch_done, self._batch_duplicates = None, 0, 0
+        self._batch_failed = 0
         self._cancelled = False
         self._set_running(True)
         self.progress.setRange(0, 0)
@@ -261,6 +263,7 @@ class ClassifyTab(QWidget):
             item = dataclasses.replace(item, preview=None)
         row = self.results.append(item, self._batch_origin)
         self._batch_done += 1
+        self._batch_failed += bool(item.error)
         self.progress.setValue(self.progress.value() + 1)
         if row == self._first_new_row:
             self.table.selectRow(self.proxy.mapFromSource(self.results.index(row, 0)).row())
@@ -295,6 +298,16 @@ class ClassifyTab(QWidget):
             text = f"Classified {done} {images}"
         else:
             return ""
+        failed = self._batch_failed
+        if failed and failed == done:
+            which = "it" if done == 1 else f"all {done}"
+            text = (
+                f"Could not read {which} ({'see the red rows' if done > 1 else 'see the red row'})"
+            )
+            if self._cancelled and done < total:
+                text += f"; cancelled after {done} of {total} {images}"
+        elif failed:
+            text += f"; {failed} could not be read (see the red rows)"
         if self._batch_duplicates:
             n = self._batch_duplicates
             text += f"; skipped {n} duplicate{'s' if n != 1 else ''} (the same file named twice)"

@@ -259,6 +259,9 @@ class TrainTab(QWidget):
         self._started_at = time.monotonic()
         self._set_running(True)
         self.progress_label.setText("Starting…")
+        self.progress.setRange(0, 0)  # busy until the first batch says how far it is
+        # A refusal said before this run is no longer true: the status bar moves on.
+        self.status.emit(f"Training on {Path(config.data_dir).name}…")
         self._worker = self._hub.start(
             "Training",
             train_job,
@@ -313,10 +316,11 @@ class TrainTab(QWidget):
         what = {"caching": "Caching features", "val": "Validating"}.get(e.phase, "Training")
         if self._control is not None and self._control.paused:
             what = f"Paused · {what.lower()}"  # a batch that ended after the click
+        # Caching runs the frozen network only: there is no loss or accuracy to show yet.
+        scores = "" if e.phase == "caching" else f"loss {e.loss:.3f} · accuracy {e.accuracy:.1%} · "
         self.progress_label.setText(
             f"{what} — epoch {e.epoch}/{e.epochs}, batch {e.batch}/{e.batches} · "
-            f"loss {e.loss:.3f} · accuracy {e.accuracy:.1%} · {e.images_per_s:.1f} images/s · "
-            f"ETA {duration(e.eta_s)}"
+            f"{scores}{e.images_per_s:.1f} images/s · ETA {duration(e.eta_s)}"
         )
 
     def _on_epoch(self, e) -> None:
@@ -338,8 +342,12 @@ class TrainTab(QWidget):
             kept = f"Best: {done.best_checkpoint}"
         else:
             kept = "No epoch finished, so no checkpoint was written."
-        if not done.cancelled:
-            self.progress.setValue(self.progress.maximum())
+        if done.cancelled:
+            self.progress.setRange(0, 1)
+            self.progress.reset()  # stopped: not "100%" of anything
+        else:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
         self.progress_label.setText(
             f"Training {how} after {done.epochs_run} epoch(s) in "
             f"{duration(time.monotonic() - self._started_at)}. {kept}"
