@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.explorer_tab = ExplorerTab(self.hub, self.session)
         self.tabs.addTab(self.classify_tab, "Classify")
         self.tabs.addTab(self.explorer_tab, "Explorer")
-        self.train_tab = TrainTab(self.hub)
+        self.train_tab = TrainTab(self.hub, self.session)
         self.tabs.addTab(self.train_tab, "Train")
 
         central = QWidget()

@@ -54,9 +54,10 @@ class TrainTab(QWidget):
     finished = Signal(object)
     status = Signal(str)
 
-    def __init__(self, hub: WorkerHub, parent: QWidget | None = None) -> None:
+    def __init__(self, hub: WorkerHub, session=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._hub = hub
+        self._refused = False  # the progress line says why a start was refused
         self._report = None
         self._control = None
         self._worker = None
@@ -64,6 +65,8 @@ class TrainTab(QWidget):
         self._started_at = 0.0
         self.setAcceptDrops(True)
         self._build()
+        if session is not None:
+            session.ready.connect(self._on_session_ready)
 
     # Layout ------------------------------------------------------------------------
     def _build(self) -> None:
@@ -156,6 +159,18 @@ class TrainTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._set_running(False)
+        form = self.settings
+        for changed in (
+            self.folder_edit.textChanged,
+            self.val_edit.textChanged,
+            self.out_edit.textChanged,
+            form.start_from.currentIndexChanged,
+            form.train_from.currentIndexChanged,
+            form.batch_size.valueChanged,
+            form.input_size.valueChanged,
+            form.precision.currentIndexChanged,
+        ):
+            changed.connect(self._on_inputs_changed)
 
     # Folder and dataset check --------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
@@ -253,6 +268,7 @@ class TrainTab(QWidget):
                 "in the bar at the top (104 MB), or start from Scratch or a weights file"
             )
             return
+        self._refused = False
         self._control = TrainControl()
         self._done = None
         self.results.clear()
@@ -284,7 +300,19 @@ class TrainTab(QWidget):
             self._control.cancel()
             self.progress_label.setText("Stopping after this batch…")
 
+    def _on_session_ready(self, state) -> None:
+        self.settings.set_loaded_model(
+            state.weights, state.display_name, state.trained, imagenet_on_disk()
+        )
+
+    def _on_inputs_changed(self, *_args) -> None:
+        # A refusal is about the choices as they were: once one changes, it no longer holds.
+        if self._refused and not self.running:
+            self._refused = False
+            self.progress_label.clear()
+
     def _cannot_start(self, reason: str) -> None:
+        self._refused = True
         self.progress_label.setText(f"Cannot start: {reason}")
         self.status.emit(f"Cannot start training: {reason}")
 

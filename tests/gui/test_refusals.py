@@ -65,8 +65,10 @@ def test_a_tab_says_its_news_only_while_it_is_open(window):
 
 
 def test_training_status_and_progress_tell_the_truth(
-    window, qtbot, make_dataset, tmp_path, tiny_checkpoint
+    window, qtbot, make_dataset, tmp_path, tiny_checkpoint, monkeypatch
 ):
+    # Closing the window mid-run (a failed assert) must not wait on the "stop?" question.
+    monkeypatch.setattr(window, "confirm_close_during_training", lambda: True)
     tab = window.train_tab
     window.tabs.setCurrentWidget(tab)
     tab.folder_edit.setText(str(make_dataset(tmp_path / "colours", per_class=6)))
@@ -74,9 +76,10 @@ def test_training_status_and_progress_tell_the_truth(
     with qtbot.waitSignal(tab.report_view.textChanged, timeout=30_000):
         tab.check_folder()
     qtbot.waitUntil(tab.start_button.isEnabled, timeout=30_000)
+    form = tab.settings
+    form.start_from.setCurrentIndex(form.start_from.findData("imagenet"))
     tab.start()  # ImageNet weights are not on disk: refused, and said
     assert "Cannot start training" in window.status_label.text()
-    form = tab.settings
     form.start_file = str(tiny_checkpoint)
     form.start_from.setCurrentIndex(form.start_from.findData("file"))
     form.train_from.setCurrentIndex(form.train_from.findData("head"))
@@ -93,3 +96,27 @@ def test_training_status_and_progress_tell_the_truth(
     qtbot.waitUntil(lambda: not tab.running, timeout=60_000)
     assert "stopped" in tab.progress_label.text()
     assert tab.progress.text() != "100%"
+
+
+def test_train_starts_from_the_loaded_model_when_imagenet_is_missing(
+    window, qtbot, tiny_checkpoint, make_dataset, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(window, "confirm_close_during_training", lambda: True)
+    tab = window.train_tab
+    form = tab.settings
+    # No ImageNet weights on disk (a private torch home), a trained file loaded: it is the default.
+    assert form.start_from.currentData() == "loaded"
+    assert "tiny.safetensors" in form.start_from.currentText()
+    assert form.recipe()["weights"] == str(tiny_checkpoint)
+    # A refusal stands only until the person changes the choice it was about.
+    tab.folder_edit.setText(str(make_dataset(tmp_path / "colours", per_class=6)))
+    tab.out_edit.setText(str(tmp_path / "run"))
+    with qtbot.waitSignal(tab.report_view.textChanged, timeout=30_000):
+        tab.check_folder()
+    qtbot.waitUntil(tab.start_button.isEnabled, timeout=30_000)
+    form.start_from.setCurrentIndex(form.start_from.findData("imagenet"))
+    tab.start()
+    assert "Cannot start: the ImageNet weights are not downloaded" in tab.progress_label.text()
+    form.start_from.setCurrentIndex(form.start_from.findData("loaded"))
+    assert tab.progress_label.text() == ""
+    assert not tab.running
