@@ -180,10 +180,15 @@ class MainWindow(QMainWindow):
 
     def confirm_close_during_training(self) -> bool:
         """Ask whether to stop a running training to close the window."""
+        saved = self.train_tab.saved_checkpoint
+        if saved:
+            kept = f"The last checkpoint written stays on disk: {saved}"
+        else:
+            kept = "No epoch has finished yet, so no checkpoint has been written."
         answer = QMessageBox.question(
             self,
             "Training is running",
-            "Stop training and close? The last checkpoint written stays on disk.",
+            f"Stop training and close? {kept}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )

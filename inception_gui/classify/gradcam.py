@@ -135,7 +135,7 @@ class CamControls(QWidget):
         """Offer the top-k ``(label, index, probability)`` of the shown image."""
         self.class_combo.clear()
         for label, index, prob in predictions:
-            self.class_combo.addItem(f"{label} ({prob:.0%})", index)
+            self.class_combo.addItem(f"{label} ({prob:.1%})", index)
 
     def set_layers(self, layers: list[str], default: str = "Mixed_7c") -> None:
         current = self.layer_combo.currentText() or default

@@ -115,7 +115,8 @@ class ResultsTableModel(QAbstractTableModel):
             return label
         if col == 2:
             return f"{prob * 100:.1f}%"
-        return ", ".join(f"{lbl} ({p * 100:.0f}%)" for lbl, _, p in row.predictions[1:])
+        # One decimal, as the Confidence column and the bars: "1.4%" there is "1.4%" here.
+        return ", ".join(f"{lbl} ({p * 100:.1f}%)" for lbl, _, p in row.predictions[1:])
 
     @staticmethod
     def _sort_key(row: ClassifiedImage, col: int):

@@ -58,6 +58,7 @@ class TrainTab(QWidget):
         super().__init__(parent)
         self._hub = hub
         self._refused = False  # the progress line says why a start was refused
+        self._saved: str | None = None  # the checkpoint this run wrote last
         self._report = None
         self._control = None
         self._worker = None
@@ -269,6 +270,7 @@ class TrainTab(QWidget):
             )
             return
         self._refused = False
+        self._saved = None
         self._control = TrainControl()
         self._done = None
         self.results.clear()
@@ -351,7 +353,13 @@ class TrainTab(QWidget):
             f"{scores}{e.images_per_s:.1f} images/s · ETA {duration(e.eta_s)}"
         )
 
+    @property
+    def saved_checkpoint(self) -> str | None:
+        """The checkpoint the running (or last) run has written, or None before its first epoch."""
+        return self._saved
+
     def _on_epoch(self, e) -> None:
+        self._saved = str(e.checkpoint)
         self.results.add_epoch(e)
         best = " (best so far)" if e.is_best else ""
         if e.val_accuracy is None:

@@ -1,0 +1,39 @@
+"""Small things a person notices: closing mid-run, rounding that agrees."""
+
+from inception_gui.classify.jobs import ClassifiedImage
+
+
+def test_closing_during_training_says_whether_a_checkpoint_exists(window, monkeypatch):
+    from model.training.engine import EpochEnd
+
+    asked = []
+
+    def question(_parent, _title, text, *_args):
+        asked.append(text)
+        return window_module.QMessageBox.StandardButton.No
+
+    from inception_gui import main_window as window_module
+
+    monkeypatch.setattr(window_module.QMessageBox, "question", question)
+    tab = window.train_tab
+    monkeypatch.setattr(tab, "_worker", object())  # a run under way, before its first epoch
+    window.close()
+    assert "no checkpoint has been written" in asked[-1]
+    assert "stays on disk" not in asked[-1]
+    end = EpochEnd(1, 3, 0.75, 0.5, None, None, 0.01, "/run/last.safetensors",
+                   "/run/best.safetensors", True, 10.0)  # fmt: skip
+    tab._on_epoch(end)
+    window.close()
+    assert "stays on disk" in asked[-1] and "/run/last.safetensors" in asked[-1]
+    monkeypatch.setattr(tab, "_worker", None)
+
+
+def test_runners_up_round_as_the_confidence_does(qtbot):
+    from inception_gui.classify.results_model import ResultsTableModel
+
+    results = ResultsTableModel()
+    item = ClassifiedImage("a.jpg", (("cat", 0, 0.972), ("dog", 1, 0.014), ("fox", 2, 0.014)),
+                           None, None)  # fmt: skip
+    results.append(item)
+    assert results.index(0, 2).data() == "97.2%"
+    assert results.index(0, 3).data() == "dog (1.4%), fox (1.4%)"
