@@ -25,6 +25,7 @@ from inception_gui.classify.jobs import (
     ClassifiedImage,
     JobStarted,
     classify_job,
+    file_key,
     write_predictions_csv,
 )
 from inception_gui.classify.preview_panel import PreviewPanel
@@ -62,6 +63,7 @@ class ClassifyTab(QWidget):
         self._batch_done = 0  # of those, shown so far
         self._batch_failed = 0  # of those, files that could not be read
         self._batch_duplicates = 0  # files named twice in the running batch, skipped
+        self._batch_already = 0  # files of the running batch already in the list, skipped
         self._cancelled = False  # the running batch was cancelled (not cleared)
         self._pasted: dict[str, object] = {}  # name -> PIL image, for the preview
         self._pasted_count = 0
@@ -225,6 +227,8 @@ class ClassifyTab(QWidget):
             list(items),
             self.k,
             self._token.is_set,
+            # Rows already shown are not added again (a path pasted twice).
+            frozenset(file_key(r.source) for r in self.results.items() if r.thumbnail),
             token=self._token,
             on_yield=self._on_job_yielded,
             on_finish=self._on_job_finished,
@@ -249,12 +253,13 @@ class ClassifyTab(QWidget):
     def _on_job_yielded(self, value) -> None:
         if isinstance(value, JobStarted):  # the count matters even if cancelled: "N of M"
             self._batch_total, self._batch_duplicates = value.total, value.duplicates
+            self._batch_already = value.already
         if self._token is not None and self._token.is_set():
             return  # cancelled or cleared: the image that was in flight is dropped
         if isinstance(value, JobStarted):
             self.progress.setRange(0, max(value.total, 1))
             self.progress.setValue(0)
-            if value.total == 0:
+            if value.total == 0 and not value.already:
                 self.status.emit("No image files found there.")
             return
         item: ClassifiedImage = value
@@ -290,6 +295,9 @@ class ClassifyTab(QWidget):
             return ""  # cleared (or closing): there is nothing left to count
         done, total = self._batch_done, self._batch_total
         images = f"image{'s' if total != 1 else ''}"
+        if not total and self._batch_already and not self._cancelled:
+            n = self._batch_already
+            return f"Already in the list: {n} image{'s' if n != 1 else ''}, not added again"
         if self._cancelled and total is None:
             text = "Cancelled before any image was classified"
         elif self._cancelled and done < total:
@@ -311,6 +319,8 @@ class ClassifyTab(QWidget):
         if self._batch_duplicates:
             n = self._batch_duplicates
             text += f"; skipped {n} duplicate{'s' if n != 1 else ''} (the same file named twice)"
+        if self._batch_already:
+            text += f"; {self._batch_already} already in the list"
         return text
 
     def _set_running(self, running: bool) -> None:

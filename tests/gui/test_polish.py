@@ -37,3 +37,24 @@ def test_runners_up_round_as_the_confidence_does(qtbot):
     results.append(item)
     assert results.index(0, 2).data() == "97.2%"
     assert results.index(0, 3).data() == "dog (1.4%), fox (1.4%)"
+
+
+def test_a_path_pasted_again_is_not_added_twice(window, qtbot, sample_images, wait_idle):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtWidgets import QApplication
+
+    tab = window.classify_tab
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in sample_images[:2]])
+    QApplication.clipboard().setMimeData(mime)
+    tab.paste()
+    wait_idle(tab, 2)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in sample_images])  # two known, one new
+    QApplication.clipboard().setMimeData(mime)
+    tab.paste()
+    wait_idle(tab, 3)
+    assert "2 already in the list" in window.status_label.text()
+    tab.paste()  # all three known now
+    qtbot.waitUntil(lambda: "Already in the list: 3 images" in window.status_label.text())
+    assert tab.results.rowCount() == 3
