@@ -168,6 +168,10 @@ class ExplorerTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.model_label)
+        self.no_match = QLabel()  # says so when the filter leaves no row
+        self.no_match.setStyleSheet("color: #8a6100;")
+        self.no_match.hide()
+        layout.addWidget(self.no_match)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals)
         self._update_model_label()
@@ -279,6 +283,17 @@ class ExplorerTab(QWidget):
     def _apply_search(self) -> None:
         self.proxy.set_search(self.search.text())
         self._expand_for_search()
+        text = self.search.text().strip()
+        empty = bool(text) and self.proxy.rowCount() == 0
+        self.no_match.setText(
+            f"No layer matches '{text}'. Try a name (Mixed_6, fc) or a type (InceptionC, Conv2d)."
+            if empty
+            else ""
+        )
+        self.no_match.setVisible(empty)
+        if not self.tree.currentIndex().isValid():  # the layer shown was filtered out
+            self.details.setHtml(DETAILS_PLACEHOLDER)
+            self.features.show_message("Select a layer to see its feature maps.")
 
     def _expand_for_search(self) -> None:
         # A filter opens every row it keeps; without one, the blocks show, closed.
@@ -337,15 +352,15 @@ class ExplorerTab(QWidget):
             self._image,
             node.path,
             on_return=lambda maps, p=node.path, img=self._image: (
-                img is self._image and self._on_features_ready(p, maps)
+                img is self._image and self._on_features_ready(p, maps, _image_name(img))
             ),
             on_error=lambda exc: self.features.show_message(f"No feature maps: {exc}"),
         )
 
-    def _on_features_ready(self, path: str, maps) -> None:
+    def _on_features_ready(self, path: str, maps, image: str = "") -> None:
         current = self.proxy.data(self.tree.currentIndex().siblingAtColumn(0), NODE_ROLE)
         if current is not None and current.path == path:
-            self.features.show_maps(maps)
+            self.features.show_maps(maps, image)
 
     def _on_compare_clicked(self) -> None:
         size = self.size_spin.value()
@@ -386,3 +401,10 @@ class ExplorerTab(QWidget):
                 )
                 return
             self.status.emit(f"Saved the layer table to {path}")
+
+
+def _image_name(source) -> str:
+    """How the feature maps name their image: a file's name, or "a pasted picture"."""
+    if isinstance(source, str | Path):
+        return Path(source).name
+    return "a pasted picture"
