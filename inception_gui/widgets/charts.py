@@ -239,9 +239,9 @@ class ConfusionMatrixView(QWidget):
         painter.translate(0, top + cell * n)
         painter.rotate(-90)
         painter.drawText(
-            QRectF(0, 0, cell * n, self.TITLE),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            "true class →",
+            QRectF(0, 0, cell * n, self.TITLE),  # read upwards: its top end is on the right
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            "← true class",  # the arrow points down the rows
         )
         painter.restore()
         painter.setFont(plain)
