@@ -63,6 +63,7 @@ class PreviewPanel(QWidget):
         self._preview_source: str | None = None  # its source, once its picture is wanted
         self.ready_preview: tuple[str, Picture] | None = None  # a batch's first picture
         self.picture = PictureView()
+        self.picture.setMinimumHeight(120)  # the bars and controls keep their room at 600 px
         self.picture.set_picture(None, DROP_HINT)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
