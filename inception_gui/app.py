@@ -10,6 +10,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from inception_gui.core.display import display_problem
 from inception_gui.core.resources import resource
 from inception_gui.main_window import MainWindow
 
@@ -32,6 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Open the main window; files or folders in ``argv`` are classified once the model is ready."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     paths = [a for a in (argv or []) if not a.startswith("-")]
+    problem = display_problem()
+    if problem is not None and QApplication.instance() is None:
+        # Qt would abort with "could not load the Qt platform plugin xcb", naming nothing.
+        print(problem, file=sys.stderr)
+        return 1
     app = create_app()
     window = MainWindow()
     window.show()

@@ -6,7 +6,7 @@ import html
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -29,12 +30,15 @@ from inception_gui.core.session import ModelSession, ModelState
 from inception_gui.core.workers import WorkerHub
 from inception_gui.explorer.tab import ExplorerTab
 from inception_gui.export_dialog import ExportDialog
+from inception_gui.menus import build_menus
 from inception_gui.train.tab import TrainTab
 from inception_gui.widgets.common import WEIGHTS_FILTER, Banner, precision_combo
 
 __all__ = ["MainWindow"]
 
 log = logging.getLogger(__name__)
+
+MINIMUM_SIZE = QSize(960, 600)
 
 
 def _devices_job() -> list:
@@ -48,21 +52,27 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.setWindowTitle("Inception GUI")
+        self.setMinimumSize(MINIMUM_SIZE)  # below this the tabs cannot show their controls
         self.resize(1200, 780)
         self.hub = WorkerHub(self)
         self.session = ModelSession(self.hub, self)
         self._fallback_done = False
         self._classify_busy = False  # a batch is using the model: it must not move
         self._loading = False  # a load or device move is under way
+        self._tab_status: dict[QWidget, str] = {}  # each tab's last line, shown while it is open
+        self._model_status = ""  # the loaded model's line, for a tab with nothing to say
         self.last_error: tuple[str, str] | None = None  # the last error shown
         self._build()
         self._connect()
+        self.actions = build_menus(self)
         self._restore_settings()
 
     # Layout ------------------------------------------------------------------------
     def _build(self) -> None:
         self.weights_label = QLabel("Weights: loading…")
         self.weights_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Long texts are cut (whole in the tooltip), never a reason for the window to widen.
+        self.weights_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.load_button = QPushButton("Load weights file…")
         self.download_button = QPushButton("Download ImageNet weights")
         self.export_button = QPushButton("Export…")
@@ -94,7 +104,7 @@ class MainWindow(QMainWindow):
         self.explorer_tab = ExplorerTab(self.hub, self.session)
         self.tabs.addTab(self.classify_tab, "Classify")
         self.tabs.addTab(self.explorer_tab, "Explorer")
-        self.train_tab = TrainTab(self.hub)
+        self.train_tab = TrainTab(self.hub, self.session)
         self.tabs.addTab(self.train_tab, "Train")
 
         central = QWidget()
@@ -105,6 +115,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.status_label = QLabel("Starting…")
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.download_progress = QProgressBar()
         self.download_progress.setMaximumWidth(260)
         self.download_cancel = QPushButton("Cancel download")
@@ -132,9 +143,9 @@ class MainWindow(QMainWindow):
         self.device_combo.activated.connect(self._on_device_activated)
         self.precision_combo.activated.connect(self._on_device_activated)
         self.banner.action.connect(self._on_banner_action)
-        self.classify_tab.status.connect(self.show_status)
-        self.explorer_tab.status.connect(self.show_status)
-        self.train_tab.status.connect(self.show_status)
+        for tab in (self.classify_tab, self.explorer_tab, self.train_tab):
+            tab.status.connect(lambda text, t=tab: self._on_tab_status(t, text))
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.train_tab.use_model.connect(self._on_train_use_model)
 
     # Start-up and settings ----------------------------------------------------------
@@ -144,7 +155,8 @@ class MainWindow(QMainWindow):
         device = str(self.settings.value("device", "cpu"))
         precision = str(self.settings.value("precision", "auto"))
         self.session.load(weights, device, precision)
-        if paths:
+        if paths:  # "Open with" or the command line: the files are what the person wants
+            self.tabs.setCurrentWidget(self.classify_tab)
             self.classify_tab.classify(list(paths))
         self.hub.start("Listing devices", _devices_job, on_return=self._on_devices_listed)
 
@@ -170,10 +182,15 @@ class MainWindow(QMainWindow):
 
     def confirm_close_during_training(self) -> bool:
         """Ask whether to stop a running training to close the window."""
+        saved = self.train_tab.saved_checkpoint
+        if saved:
+            kept = f"The last checkpoint written stays on disk: {saved}"
+        else:
+            kept = "No epoch has finished yet, so no checkpoint has been written."
         answer = QMessageBox.question(
             self,
             "Training is running",
-            "Stop training and close? The last checkpoint written stays on disk.",
+            f"Stop training and close? {kept}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
@@ -206,6 +223,17 @@ class MainWindow(QMainWindow):
     # Model state --------------------------------------------------------------------
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)
+
+    def _on_tab_status(self, tab: QWidget, text: str) -> None:
+        # A tab's news (a Grad-CAM done, an epoch saved) is shown while that tab is open;
+        # the others keep theirs for when they are opened again.
+        self._tab_status[tab] = text
+        if self.tabs.currentWidget() is tab:
+            self.show_status(text)
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        self.show_status(self._tab_status.get(self.tabs.currentWidget()) or self._model_status)
 
     def _on_session_loading(self, text: str) -> None:
         self.show_status(text)
@@ -223,13 +251,18 @@ class MainWindow(QMainWindow):
         self.export_button.setEnabled(True)
         self._loading = False
         self._update_model_controls()
+        # Also after a refused choice: the combos show what the model runs with now.
         self._select_combo(self.device_combo, state.device)
+        self._select_combo(self.precision_combo, self.session.precision)
 
         self.weights_label.setText(  # the name is the file's: escaped, never read as markup
             f"Weights: <b>{html.escape(state.display_name)}</b> · {state.variant} · "
             f"{len(state.class_names)} classes · {state.input_size} px"
         )
-        self.show_status(f"Ready: {state.display_name} on {state.device} ({state.precision})")
+        self.weights_label.setToolTip(self.weights_label.text())
+        self._model_status = f"Ready: {state.display_name} on {state.device} ({state.precision})"
+        self._tab_status.clear()  # a new model: what the tabs said was about the last one
+        self.show_status(self._model_status)
         if state.trained:
             self.banner.hide()
         else:

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QSlider,
     QWidget,
@@ -100,15 +100,20 @@ class CamControls(QWidget):
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(50)
-        self.opacity.setMaximumWidth(120)
+        self.opacity.setMinimumWidth(80)
+        self.opacity.setMaximumWidth(160)
         self.opacity.setToolTip("Opacity of the heatmap")
-        layout = QHBoxLayout(self)
+        # Two rows: the class with the switch, then the layer and the blend. One row
+        # squeezed the slider to nothing and clipped the combos in a narrow panel.
+        layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.enabled)
-        layout.addWidget(self.class_combo, 1)
-        layout.addWidget(self.layer_combo)
-        layout.addWidget(QLabel("Opacity"))
-        layout.addWidget(self.opacity)
+        layout.addWidget(self.enabled, 0, 0)
+        layout.addWidget(self.class_combo, 0, 1, 1, 3)
+        layout.addWidget(QLabel("Layer"), 1, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.layer_combo, 1, 1)
+        layout.addWidget(QLabel("Opacity"), 1, 2, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.opacity, 1, 3)
+        layout.setColumnStretch(1, 1)
         self._debounce = QTimer(self, singleShot=True, interval=60)
         self._debounce.timeout.connect(lambda: self.opacity_changed.emit(self.opacity_value))
         self.enabled.toggled.connect(self._on_enabled_toggled)
@@ -130,7 +135,7 @@ class CamControls(QWidget):
         """Offer the top-k ``(label, index, probability)`` of the shown image."""
         self.class_combo.clear()
         for label, index, prob in predictions:
-            self.class_combo.addItem(f"{label} ({prob:.0%})", index)
+            self.class_combo.addItem(f"{label} ({prob:.1%})", index)
 
     def set_layers(self, layers: list[str], default: str = "Mixed_7c") -> None:
         current = self.layer_combo.currentText() or default

@@ -42,6 +42,12 @@ class JobStarted:
 
     total: int
     duplicates: int = 0  # files named twice in the batch (a folder and a file in it), skipped
+    already: int = 0  # files already in the list (pasted or dropped again), skipped
+
+
+def file_key(path: str) -> str:
+    """What makes two names the same file: the resolved path, in the system's case rules."""
+    return os.path.normcase(os.path.realpath(path))
 
 
 def _unique(paths: Iterable[str]) -> tuple[list[str], int]:
@@ -49,7 +55,7 @@ def _unique(paths: Iterable[str]) -> tuple[list[str], int]:
     seen: set[str] = set()
     kept, skipped = [], 0
     for path in paths:
-        key = os.path.normcase(os.path.realpath(path))
+        key = file_key(path)
         if key in seen:
             skipped += 1
         else:
@@ -64,13 +70,18 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
 
 
 def classify_job(
-    classifier, items: Sequence, k: int = 5, cancel: Callable[[], bool] | None = None
+    classifier,
+    items: Sequence,
+    k: int = 5,
+    cancel: Callable[[], bool] | None = None,
+    known: frozenset[str] = frozenset(),
 ) -> Iterator[JobStarted | ClassifiedImage]:
     """Classify paths (folders expanded) or pasted ``(name, PIL image)`` pairs.
 
     Yields :class:`JobStarted` first, then one :class:`ClassifiedImage` per image in
     order, each as soon as it is ready. A file named twice (a folder and a file in
-    it) is classified once. The first image also carries its preview, made from
+    it) is classified once; one whose :func:`file_key` is in ``known`` (already in the
+    list) is skipped. The first image also carries its preview, made from
     the thumbnail's decode, so the panel showing it needs no third decode. Polls
     ``cancel`` between images.
     """
@@ -78,8 +89,9 @@ def classify_job(
     files = [x for x in items if not isinstance(x, tuple)]
     names = {id(img): name for name, img in pasted}
     paths, duplicates = _unique(expand_paths(files))
-    inputs = [*(img for _, img in pasted), *paths]
-    yield JobStarted(len(inputs), duplicates)
+    fresh = [p for p in paths if file_key(p) not in known]
+    inputs = [*(img for _, img in pasted), *fresh]
+    yield JobStarted(len(inputs), duplicates, len(paths) - len(fresh))
     results = classifier.iter_predict(inputs, k=k, cancel=cancel)
     for position, (item, result) in enumerate(zip(inputs, results)):
         source = names.get(id(item), result.source)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPixmap
 
 from inception_gui.classify.jobs import ClassifiedImage, write_predictions_csv
 from inception_gui.core.pictures import THUMB_SIDE, Picture
@@ -49,6 +49,10 @@ class ResultsTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[ClassifiedImage] = []
         self._thumbs: list[QPixmap | None] = []
+        # Which model made each row: (load generation, its name). Rows made by an
+        # earlier model stay, marked with that model's name, until classified again.
+        self._origins: list[tuple[int, str]] = []
+        self._current_generation = 0
 
     # Qt model interface -------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -71,18 +75,31 @@ class ResultsTableModel(QAbstractTableModel):
             return None
         row = self._rows[index.row()]
         col = index.column()
+        earlier = self.made_by_earlier(index.row())
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, col)
+            text = self._display(row, col)
+            if earlier is not None and col == 3:
+                return f"⟲ by an earlier model ({earlier}). {text}"
+            return text
         if role == SORT_ROLE:
             return self._sort_key(row, col)
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             return self._thumbs[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.error or "\n".join(
+            tip = row.error or "\n".join(
                 f"{p * 100:5.1f}%  {label}" for label, _, p in row.predictions
             )
+            if earlier is not None:
+                tip = f"Classified by an earlier model: {earlier}\n{tip}"
+            return tip
         if role == Qt.ItemDataRole.ForegroundRole and row.error:
             return QBrush(QColor("#b00020"))
+        if role == Qt.ItemDataRole.ForegroundRole and earlier is not None:
+            return QBrush(QColor("#6b6b6b"))
+        if role == Qt.ItemDataRole.FontRole and earlier is not None:
+            font = QFont()
+            font.setItalic(True)
+            return font
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -98,7 +115,8 @@ class ResultsTableModel(QAbstractTableModel):
             return label
         if col == 2:
             return f"{prob * 100:.1f}%"
-        return ", ".join(f"{lbl} ({p * 100:.0f}%)" for lbl, _, p in row.predictions[1:])
+        # One decimal, as the Confidence column and the bars: "1.4%" there is "1.4%" here.
+        return ", ".join(f"{lbl} ({p * 100:.1f}%)" for lbl, _, p in row.predictions[1:])
 
     @staticmethod
     def _sort_key(row: ClassifiedImage, col: int):
@@ -109,11 +127,12 @@ class ResultsTableModel(QAbstractTableModel):
         return row.predictions[0][2] if col == 2 else row.predictions[0][0].lower()
 
     # Our API ------------------------------------------------------------------------
-    def append(self, item: ClassifiedImage) -> int:
-        """Add one image's outcome; returns its row."""
+    def append(self, item: ClassifiedImage, origin: tuple[int, str] = (0, "")) -> int:
+        """Add one image's outcome, made by ``origin`` (load generation, model name)."""
         row = len(self._rows)
         self.beginInsertRows(QModelIndex(), row, row)
         self._rows.append(item)
+        self._origins.append(origin)
         self._thumbs.append(square_thumbnail(item.thumbnail) if item.thumbnail else None)
         self.endInsertRows()
         return row
@@ -122,7 +141,35 @@ class ResultsTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows.clear()
         self._thumbs.clear()
+        self._origins.clear()
         self.endResetModel()
+
+    def set_current_generation(self, generation: int) -> None:
+        """The model now loaded: rows made by another are marked as an earlier model's."""
+        if generation == self._current_generation:
+            return
+        self._current_generation = generation
+        if self._rows:
+            last = self.index(len(self._rows) - 1, len(COLUMNS) - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
+
+    def made_by_earlier(self, row: int) -> str | None:
+        """The name of the earlier model that made ``row``, or None if the current one did."""
+        generation, name = self._origins[row]
+        if generation == self._current_generation or self._rows[row].error:
+            return None  # an unreadable file is unreadable whatever the model
+        return name or "unknown"
+
+    def earlier_rows(self) -> list[int]:
+        """Rows made by an earlier model, in order."""
+        return [r for r in range(len(self._rows)) if self.made_by_earlier(r) is not None]
+
+    def remove_rows(self, rows: list[int]) -> None:
+        """Drop ``rows`` (indices into this model)."""
+        for row in sorted(rows, reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._rows[row], self._thumbs[row], self._origins[row]
+            self.endRemoveRows()
 
     def item(self, row: int) -> ClassifiedImage:
         return self._rows[row]

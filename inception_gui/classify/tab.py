@@ -6,7 +6,6 @@ import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -26,6 +25,7 @@ from inception_gui.classify.jobs import (
     ClassifiedImage,
     JobStarted,
     classify_job,
+    file_key,
     write_predictions_csv,
 )
 from inception_gui.classify.preview_panel import PreviewPanel
@@ -61,10 +61,13 @@ class ClassifyTab(QWidget):
         self._pending: list = []
         self._batch_total: int | None = None  # images in the running batch, once known
         self._batch_done = 0  # of those, shown so far
+        self._batch_failed = 0  # of those, files that could not be read
         self._batch_duplicates = 0  # files named twice in the running batch, skipped
+        self._batch_already = 0  # files of the running batch already in the list, skipped
         self._cancelled = False  # the running batch was cancelled (not cleared)
         self._pasted: dict[str, object] = {}  # name -> PIL image, for the preview
         self._pasted_count = 0
+        self._batch_origin: tuple[int, str] = (0, "")  # the model the running batch uses
         self.last_folder = ""  # where Open dialogs start
         self.k = 5
         self.setAcceptDrops(True)
@@ -78,6 +81,12 @@ class ClassifyTab(QWidget):
         self.paste_button = QPushButton("Paste")
         self.export_button = QPushButton("Export CSV…")
         self.clear_button = QPushButton("Clear")
+        self.again_button = QPushButton("Classify again")
+        self.again_button.setToolTip(
+            "Classify the rows made by an earlier model again, with the model loaded now"
+        )
+        self.again_button.clicked.connect(self.classify_again)
+        self.again_button.hide()
         self.open_button.clicked.connect(self._on_open_clicked)
         self.folder_button.clicked.connect(self._on_folder_clicked)
         self.paste_button.clicked.connect(self.paste)
@@ -104,6 +113,7 @@ class ClassifyTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
+        self.table.setTabKeyNavigation(False)  # Tab moves on to the next control, not cell
         self.table.verticalHeader().setDefaultSectionSize(78)
         self.table.verticalHeader().hide()
         self.table.setIconSize(QSize(THUMB_SIDE, THUMB_SIDE))  # thumbnails come square
@@ -140,6 +150,7 @@ class ClassifyTab(QWidget):
         self.summary = QLabel()
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.again_button)
         bottom.addWidget(self.progress, 2)
         bottom.addWidget(self.cancel_button)
         self._set_running(False)
@@ -148,7 +159,6 @@ class ClassifyTab(QWidget):
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
         layout.addLayout(bottom)
-        QShortcut(QKeySequence.StandardKey.Paste, self, activated=self.paste)
 
     # Input ---------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
@@ -203,9 +213,12 @@ class ClassifyTab(QWidget):
             self._pending.extend(items)
             self.status.emit(f"{len(self._pending)} item(s) waiting for the model…")
             return
+        state = self._session.state
+        self._batch_origin = (state.generation, state.display_name) if state else (0, "")
         self._token = CancelToken()
         self._first_new_row = self.results.rowCount()
         self._batch_total, self._batch_done, self._batch_duplicates = None, 0, 0
+        self._batch_failed = 0
         self._cancelled = False
         self._set_running(True)
         self.progress.setRange(0, 0)
@@ -216,6 +229,8 @@ class ClassifyTab(QWidget):
             list(items),
             self.k,
             self._token.is_set,
+            # Rows already shown are not added again (a path pasted twice).
+            frozenset(file_key(r.source) for r in self.results.items() if r.thumbnail),
             token=self._token,
             on_yield=self._on_job_yielded,
             on_finish=self._on_job_finished,
@@ -240,20 +255,22 @@ class ClassifyTab(QWidget):
     def _on_job_yielded(self, value) -> None:
         if isinstance(value, JobStarted):  # the count matters even if cancelled: "N of M"
             self._batch_total, self._batch_duplicates = value.total, value.duplicates
+            self._batch_already = value.already
         if self._token is not None and self._token.is_set():
             return  # cancelled or cleared: the image that was in flight is dropped
         if isinstance(value, JobStarted):
             self.progress.setRange(0, max(value.total, 1))
             self.progress.setValue(0)
-            if value.total == 0:
+            if value.total == 0 and not value.already:
                 self.status.emit("No image files found there.")
             return
         item: ClassifiedImage = value
         if item.preview is not None:  # kept aside: one picture, not one per row
             self.preview.ready_preview = (item.source, item.preview)
             item = dataclasses.replace(item, preview=None)
-        row = self.results.append(item)
+        row = self.results.append(item, self._batch_origin)
         self._batch_done += 1
+        self._batch_failed += bool(item.error)
         self.progress.setValue(self.progress.value() + 1)
         if row == self._first_new_row:
             self.table.selectRow(self.proxy.mapFromSource(self.results.index(row, 0)).row())
@@ -280,6 +297,9 @@ class ClassifyTab(QWidget):
             return ""  # cleared (or closing): there is nothing left to count
         done, total = self._batch_done, self._batch_total
         images = f"image{'s' if total != 1 else ''}"
+        if not total and self._batch_already and not self._cancelled:
+            n = self._batch_already
+            return f"Already in the list: {n} image{'s' if n != 1 else ''}, not added again"
         if self._cancelled and total is None:
             text = "Cancelled before any image was classified"
         elif self._cancelled and done < total:
@@ -288,15 +308,28 @@ class ClassifyTab(QWidget):
             text = f"Classified {done} {images}"
         else:
             return ""
+        failed = self._batch_failed
+        if failed and failed == done:
+            which = "it" if done == 1 else f"all {done}"
+            text = (
+                f"Could not read {which} ({'see the red rows' if done > 1 else 'see the red row'})"
+            )
+            if self._cancelled and done < total:
+                text += f"; cancelled after {done} of {total} {images}"
+        elif failed:
+            text += f"; {failed} could not be read (see the red rows)"
         if self._batch_duplicates:
             n = self._batch_duplicates
             text += f"; skipped {n} duplicate{'s' if n != 1 else ''} (the same file named twice)"
+        if self._batch_already:
+            text += f"; {self._batch_already} already in the list"
         return text
 
     def _set_running(self, running: bool) -> None:
         self.busy.emit(running)
         self.progress.setVisible(running)
         self.cancel_button.setVisible(running)
+        self.again_button.setVisible(not running and bool(self.results.earlier_rows()))
         self.export_button.setEnabled(not running and self.results.rowCount() > 0)
 
     def _update_summary(self) -> None:
@@ -304,10 +337,17 @@ class ClassifyTab(QWidget):
         text = f"{n} image{'s' if n != 1 else ''}" if n else ""
         if bad:
             text += f", {bad} could not be read (see the red rows)"
+        earlier = len(self.results.earlier_rows())
+        if earlier:
+            text += f", {earlier} classified by an earlier model (greyed)"
         self.summary.setText(text)
+        self.again_button.setVisible(earlier > 0 and self._worker is None)
         self.export_button.setEnabled(self._worker is None and n > 0)
 
     def _on_session_ready(self, state: ModelState) -> None:
+        self.results.set_current_generation(state.generation)
+        self._update_summary()
+        self._show_current()  # a row made by another model is shown as such
         if self._pending and self._worker is None:
             items, self._pending = self._pending, []
             self.classify(items)
@@ -317,7 +357,30 @@ class ClassifyTab(QWidget):
     def _on_table_current_changed(self, current, _previous) -> None:
         if not current.isValid():
             return
-        self.preview.show_item(self.results.item(self.proxy.mapToSource(current).row()))
+        self._show_row(self.proxy.mapToSource(current).row())
+
+    def _show_row(self, row: int) -> None:
+        self.preview.show_item(self.results.item(row), self.results.made_by_earlier(row))
+
+    def _show_current(self) -> None:
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid():
+            self._show_row(self.proxy.mapToSource(current).row())
+
+    def classify_again(self) -> None:
+        """Classify the rows made by an earlier model again, with the model loaded now."""
+        rows = self.results.earlier_rows()
+        if not rows:
+            return
+        items = []
+        for row in rows:
+            source = self.results.item(row).source
+            picture = self._pasted.get(source)
+            items.append((source, picture) if picture is not None else source)
+        self.results.remove_rows(rows)
+        self.status.emit(f"Classifying {len(items)} image(s) again with the model loaded now…")
+        self._update_summary()
+        self.classify(items)
 
     @property
     def _cam_result(self):

@@ -33,6 +33,7 @@ class ModelState:
     class_names: tuple[str, ...]  # the labels
     input_size: int  # side of the network's input
     has_aux: bool = True  # the auxiliary head is there (head-only runs save none)
+    generation: int = 0  # which load this is: a device move keeps it, new weights do not
 
 
 def _load_job(weights: str, device: str, precision: str):
@@ -95,6 +96,7 @@ class ModelSession(QObject):
         self._hub = hub
         self._classifier = None
         self._state: ModelState | None = None
+        self._generation = 0  # loads so far: results carry it to say which model made them
         self._download_worker = None
         self._download_token: CancelToken | None = None
         self.device = "cpu"
@@ -122,7 +124,7 @@ class ModelSession(QObject):
             self.device,
             self.precision,
             key=_MODEL_KEY,  # only the newest load or move may set the model
-            on_return=lambda clf: self._on_loaded(weights, clf),
+            on_return=lambda clf: self._on_loaded(weights, clf, new=True),
             on_error=lambda exc: self._on_load_failed(weights, exc),
         )
 
@@ -192,8 +194,10 @@ class ModelSession(QObject):
         else:
             self.failed.emit(str(exc))
 
-    def _on_loaded(self, weights: str, clf) -> None:
+    def _on_loaded(self, weights: str, clf, new: bool = False) -> None:
         self._classifier = clf
+        if new:
+            self._generation += 1
         info = clf.info
         self._state = ModelState(
             weights=weights,
@@ -205,6 +209,7 @@ class ModelSession(QObject):
             class_names=tuple(info.class_names),
             input_size=info.preprocess.crop_size,
             has_aux=info.has_aux,
+            generation=self._generation,
         )
         self.ready.emit(self._state)
         if clf.requested_precision == "auto":

@@ -133,14 +133,22 @@ def totals_html(summary) -> str:
     """The line under the tree: the network's parameters and mult-adds per image."""
     fc = summary.root.find("fc")
     classes = fc.details.get("out_features") if fc is not None else None
+    if summary.root.find("AuxLogits") is None:  # a head-only run saves none
+        mult_adds = (
+            f"<b>{format_mult_adds(summary.mult_adds)}</b> (no auxiliary head: the same in "
+            "training and at inference)"
+        )
+    else:
+        mult_adds = (
+            f"<b>{format_mult_adds(summary.mult_adds)}</b> in training, with the auxiliary "
+            f"head (the top row); <b>{format_mult_adds(summary.inference_mult_adds)}</b> "
+            "at inference, without it"
+        )
     return (
         f"<b>{summary.variant}</b> at {summary.input_size} px"
         + (f", {classes:,} classes" if classes else "")
         + f" — total parameters <b>{summary.total_params:,}</b> "
-        f"(trainable {summary.trainable_params:,}) — mult-adds per image: "
-        f"<b>{format_mult_adds(summary.mult_adds)}</b> in training, with the auxiliary "
-        f"head (the top row); <b>{format_mult_adds(summary.inference_mult_adds)}</b> "
-        "at inference, without it"
+        f"(trainable {summary.trainable_params:,}) — mult-adds per image: {mult_adds}"
     )
 
 

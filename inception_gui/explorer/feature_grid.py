@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -57,13 +59,14 @@ class FeatureGrid(QScrollArea):
         """The widest tile's width (0 when none is shown)."""
         return max((cell.sizeHint().width() for cell in self._cells), default=0)
 
-    def show_maps(self, maps) -> None:
-        """Show a ``model.FeatureMaps``."""
+    def show_maps(self, maps, image: str = "") -> None:
+        """Show a ``model.FeatureMaps``, made from the image named ``image``."""
         self.shown = maps
         self._clear()
         c, h, w = maps.shape
+        origin = f"For <b>{html.escape(image)}</b>, " if image else ""
         self.header.setText(
-            f"<b>{maps.layer}</b>: {c} channels on a {h} x {w} grid for a "
+            f"{origin}<b>{maps.layer}</b>: {c} channels on a {h} x {w} grid for a "
             f"{maps.input_size} x {maps.input_size} input; the {len(maps.channels)} most active:"
         )
         self._cells = [self._cell(ch) for ch in maps.channels]

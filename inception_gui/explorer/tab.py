@@ -161,7 +161,7 @@ class ExplorerTab(QWidget):
         self.diagram.layer_clicked.connect(self._on_diagram_layer_clicked)
         self.diagram.status.connect(self.status)
         self.summary_ready.connect(self.diagram.set_summary)
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(self.tree)
         splitter.addWidget(self.diagram)
         splitter.addWidget(self.side_tabs)
@@ -171,9 +171,14 @@ class ExplorerTab(QWidget):
         splitter.setSizes([440, 600, 260])
         self.details.setHtml(DETAILS_PLACEHOLDER)
         self.totals = QLabel("Computing the layer summary…")
+        self.totals.setWordWrap(True)  # a long footer wraps instead of widening the window
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.model_label)
+        self.no_match = QLabel()  # says so when the filter leaves no row
+        self.no_match.setStyleSheet("color: #8a6100;")
+        self.no_match.hide()
+        layout.addWidget(self.no_match)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.totals)
         self._update_model_label()
@@ -248,6 +253,7 @@ class ExplorerTab(QWidget):
         self._summary = summary
         self.tree_model.set_root(summary.root, label=f"{summary.variant} network")
         self._fit_columns(summary.root)
+        self._fit_splitter()
         self._expand_for_search()
         self.totals.setText(totals_html(summary))
         self._update_model_label()
@@ -262,12 +268,39 @@ class ExplorerTab(QWidget):
             widest = max(metrics.horizontalAdvance(display_text(n, col)) for n in root.walk())
             header.resizeSection(col, max(widest + margin, header.sectionSizeHint(col)))
 
+    def _fit_splitter(self) -> None:
+        # The table's columns first (Mult-adds is the last), the details get the rest,
+        # down to their own minimum; a narrow window scrolls the table sideways.
+        side_min = max(self.side_tabs.minimumSizeHint().width(), 260)
+        tree = self.tree
+        needed = (
+            tree.header().length()
+            + tree.verticalScrollBar().sizeHint().width()
+            + 2 * tree.frameWidth()
+            + 4
+        )
+        total = sum(self.splitter.sizes()) or self.splitter.width()
+        tree_width = min(needed, max(total - side_min, 0))
+        if tree_width > 0:
+            self.splitter.setSizes([tree_width, total - tree_width])
+
     def _on_search_changed(self, _text: str) -> None:
         self._search_debounce.start()
 
     def _apply_search(self) -> None:
         self.proxy.set_search(self.search.text())
         self._expand_for_search()
+        text = self.search.text().strip()
+        empty = bool(text) and self.proxy.rowCount() == 0
+        self.no_match.setText(
+            f"No layer matches '{text}'. Try a name (Mixed_6, fc) or a type (InceptionC, Conv2d)."
+            if empty
+            else ""
+        )
+        self.no_match.setVisible(empty)
+        if not self.tree.currentIndex().isValid():  # the layer shown was filtered out
+            self.details.setHtml(DETAILS_PLACEHOLDER)
+            self.features.show_message("Select a layer to see its feature maps.")
 
     def _expand_for_search(self) -> None:
         # A filter opens every row it keeps; without one, the blocks show, closed.
@@ -333,15 +366,15 @@ class ExplorerTab(QWidget):
             self._image,
             node.path,
             on_return=lambda maps, p=node.path, img=self._image: (
-                img is self._image and self._on_features_ready(p, maps)
+                img is self._image and self._on_features_ready(p, maps, _image_name(img))
             ),
             on_error=lambda exc: self.features.show_message(f"No feature maps: {exc}"),
         )
 
-    def _on_features_ready(self, path: str, maps) -> None:
+    def _on_features_ready(self, path: str, maps, image: str = "") -> None:
         current = self.proxy.data(self.tree.currentIndex().siblingAtColumn(0), NODE_ROLE)
         if current is not None and current.path == path:
-            self.features.show_maps(maps)
+            self.features.show_maps(maps, image)
 
     def _on_compare_clicked(self) -> None:
         size = self.size_spin.value()
@@ -382,3 +415,10 @@ class ExplorerTab(QWidget):
                 )
                 return
             self.status.emit(f"Saved the layer table to {path}")
+
+
+def _image_name(source) -> str:
+    """How the feature maps name their image: a file's name, or "a pasted picture"."""
+    if isinstance(source, str | Path):
+        return Path(source).name
+    return "a pasted picture"

@@ -57,6 +57,8 @@ class TrainSettings(QWidget):
         self.start_from = _choices(START_FROM)
         self.start_from.setToolTip("Pretrained ImageNet weights learn fastest from few images")
         self.start_file = ""
+        self.loaded_weights: str | None = None  # the window's model, when it can be a start
+        self._start_chosen = False  # the person picked a start: no default overrides it
         self.start_from.activated.connect(self._on_start_from_activated)
         self.start_from.currentIndexChanged.connect(self._on_start_from_changed)
         self.train_from = _choices(TRAIN_FROM_CHOICES)
@@ -188,8 +190,9 @@ class TrainSettings(QWidget):
     def recipe(self) -> dict[str, Any]:
         """The form as ``TrainConfig`` keyword arguments (all but the folders)."""
         start = self.start_from.currentData()
+        weights = {"file": self.start_file, "loaded": self.loaded_weights}.get(start, start)
         return {
-            "weights": self.start_file if start == "file" else start,
+            "weights": weights,
             "train_from": self.train_from.currentData(),
             "preset": self.preset.currentData(),
             "epochs": self.epochs.value(),
@@ -208,7 +211,37 @@ class TrainSettings(QWidget):
             "early_stopping_patience": self.early_stop.value() or None,
         }
 
+    def set_loaded_model(self, weights: str, name: str, trained: bool, imagenet: bool) -> None:
+        """Offer the model the window has loaded as a starting point.
+
+        Parameters
+        ----------
+        weights, name : str
+            What was loaded (a path, "imagenet" or "none") and its display name.
+        trained : bool
+            False for random weights, which are no start worth offering.
+        imagenet : bool
+            Whether the ImageNet weights are on disk. When they are not, the loaded
+            model becomes the default, unless the person has chosen a start.
+        """
+        index = self.start_from.findData("loaded")
+        if not trained or weights in ("imagenet", "none"):  # nothing that ImageNet is not
+            self.loaded_weights = None
+            if index >= 0:
+                self.start_from.removeItem(index)
+            return
+        self.loaded_weights = weights
+        text = f"The model loaded now ({name})"
+        if index < 0:
+            self.start_from.insertItem(0, text, "loaded")
+            index = 0
+        self.start_from.setItemText(index, text)
+        self.start_from.setItemData(index, weights, Qt.ItemDataRole.ToolTipRole)
+        if not imagenet and not self._start_chosen:
+            self.start_from.setCurrentIndex(index)
+
     def _on_start_from_activated(self, _index: int) -> None:
+        self._start_chosen = True
         if self.start_from.currentData() != "file":
             return
         path, _ = QFileDialog.getOpenFileName(self, "Start from weights", "", WEIGHTS_FILTER)

@@ -61,6 +61,7 @@ class MistakesDialog(QDialog):
             else None
         )
         self._predicted_name = done.class_names[predicted_index]
+        self._hub = hub
         names = done.class_names
         self.samples = mistakes.cell_samples(done.val_samples, true_index, predicted_index)
         verdict = "correct" if true_index == predicted_index else "mistaken"
@@ -124,9 +125,22 @@ class MistakesDialog(QDialog):
 
     def _on_reveal_clicked(self) -> None:
         item = self.list.currentItem() or self.list.item(0)
-        if item is not None:
-            command = mistakes.reveal_in_file_manager_command(item.data(Qt.ItemDataRole.UserRole))
+        if item is None:
+            return
+        path = item.data(Qt.ItemDataRole.UserRole)
+        command = mistakes.reveal_in_file_manager_command(path)
+        try:
             subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError as exc:  # no file manager (no xdg-open on a minimal system)
+            why = (
+                f"{command[0]} is not installed"
+                if isinstance(exc, FileNotFoundError)
+                else exc.strerror or str(exc)
+            )
+            self._hub.error.emit(  # the one error relay: a message box and the status bar
+                "Show in folder",
+                f"Could not open a file manager ({why}). The file is {path}",
+            )
 
     def _current_path(self) -> str | None:
         item = self.list.currentItem()

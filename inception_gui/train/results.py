@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
-from inception_gui.widgets.charts import ConfusionMatrixView, CurvePlot
+from inception_gui.widgets.charts import ConfusionMatrixArea, CurvePlot
 from model.training.config import format_duration
 
 __all__ = ["TrainResults", "duration", "report_html"]
@@ -37,17 +37,36 @@ class TrainResults(QWidget):
         super().__init__(parent)
         self.loss_plot = CurvePlot("Loss", log_y=True)
         self.acc_plot = CurvePlot("Accuracy", y_range=(0.0, 1.0))
-        self.confusion = ConfusionMatrixView()
+        self.confusion_area = ConfusionMatrixArea()
+        self.confusion = self.confusion_area.view
         self.confusion.setToolTip("Click a cell to see its validation images, worst first")
         self.confusion.cell_clicked.connect(self.cell_clicked)
-        self.per_class = QLabel()
-        self.per_class.setWordWrap(True)
+        self.per_class = QTextBrowser()
+        self.per_class.setPlaceholderText("Per-class accuracy appears when training ends.")
+        self.per_class.setMinimumHeight(self.fontMetrics().lineSpacing() * 2 + 12)
+        self.per_class.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        # Curves side by side on top; the matrix, which needs the room, below. A
+        # splitter between them: each part keeps its minimum size, none overlaps.
+        curves = QWidget()
+        row = QHBoxLayout(curves)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.loss_plot)
+        row.addWidget(self.acc_plot)
+        matrix = QWidget()
+        column = QVBoxLayout(matrix)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(QLabel("<b>Confusion matrix</b> (validation; hover a cell for its count)"))
+        column.addWidget(self.confusion_area, 1)
+        column.addWidget(self.per_class)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(curves)
+        self.splitter.addWidget(matrix)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.loss_plot, 1)
-        layout.addWidget(self.acc_plot, 1)
-        layout.addWidget(QLabel("Confusion matrix (validation)"))
-        layout.addWidget(self.confusion, 1)
-        layout.addWidget(self.per_class)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
 
     def clear(self) -> None:
         """Empty, for a new run."""
@@ -69,7 +88,7 @@ class TrainResults(QWidget):
         self.confusion.set_matrix(done.class_names, done.confusion_matrix)
         if done.per_class_accuracy:
             pairs = zip(done.class_names, done.per_class_accuracy)
-            self.per_class.setText(
+            self.per_class.setPlainText(
                 "Per-class accuracy: " + ", ".join(f"{n} {a:.0%}" for n, a in pairs)
             )
 

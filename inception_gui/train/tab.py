@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Signal
+from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTextBrowser,
@@ -60,9 +61,11 @@ class TrainTab(QWidget):
     finished = Signal(object)
     status = Signal(str)
 
-    def __init__(self, hub: WorkerHub, parent: QWidget | None = None) -> None:
+    def __init__(self, hub: WorkerHub, session=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._hub = hub
+        self._refused = False  # the progress line says why a start was refused
+        self._saved: str | None = None  # the checkpoint this run wrote last
         self._report = None
         self._control = None
         self._worker = None
@@ -71,6 +74,8 @@ class TrainTab(QWidget):
         self._started_at = 0.0
         self.setAcceptDrops(True)
         self._build()
+        if session is not None:
+            session.ready.connect(self._on_session_ready)
 
     # Layout ------------------------------------------------------------------------
     def _build(self) -> None:
@@ -161,13 +166,32 @@ class TrainTab(QWidget):
         self.results.cell_clicked.connect(self._on_confusion_cell_clicked)
         # The parts tests and the screenshot script look at.
         self.loss_plot, self.confusion = self.results.loss_plot, self.results.confusion
+        # The form scrolls rather than squeezing its fields (Advanced open, a small window).
+        self.form_area = QScrollArea()
+        self.form_area.setWidget(left)
+        self.form_area.setWidgetResizable(True)
+        self.form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.form_area.setMinimumWidth(left.minimumSizeHint().width() + 24)
         splitter = QSplitter()
-        splitter.addWidget(left)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.form_area)
         splitter.addWidget(self.results)
         splitter.setSizes([520, 600])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._set_running(False)
+        form = self.settings
+        for changed in (
+            self.folder_edit.textChanged,
+            self.val_edit.textChanged,
+            self.out_edit.textChanged,
+            form.start_from.currentIndexChanged,
+            form.train_from.currentIndexChanged,
+            form.batch_size.valueChanged,
+            form.input_size.valueChanged,
+            form.precision.currentIndexChanged,
+        ):
+            changed.connect(self._on_inputs_changed)
 
     # Folder and dataset check --------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
@@ -265,6 +289,8 @@ class TrainTab(QWidget):
                 "in the bar at the top (104 MB), or start from Scratch or a weights file"
             )
             return
+        self._refused = False
+        self._saved = None
         self._control = TrainControl()
         self._run_config = config
         self._done = None
@@ -272,6 +298,9 @@ class TrainTab(QWidget):
         self._started_at = time.monotonic()
         self._set_running(True)
         self.progress_label.setText("Starting…")
+        self.progress.setRange(0, 0)  # busy until the first batch says how far it is
+        # A refusal said before this run is no longer true: the status bar moves on.
+        self.status.emit(f"Training on {Path(config.data_dir).name}…")
         self._worker = self._hub.start(
             "Training",
             train_job,
@@ -294,7 +323,19 @@ class TrainTab(QWidget):
             self._control.cancel()
             self.progress_label.setText("Stopping after this batch…")
 
+    def _on_session_ready(self, state) -> None:
+        self.settings.set_loaded_model(
+            state.weights, state.display_name, state.trained, imagenet_on_disk()
+        )
+
+    def _on_inputs_changed(self, *_args) -> None:
+        # A refusal is about the choices as they were: once one changes, it no longer holds.
+        if self._refused and not self.running:
+            self._refused = False
+            self.progress_label.clear()
+
     def _cannot_start(self, reason: str) -> None:
+        self._refused = True
         self.progress_label.setText(f"Cannot start: {reason}")
         self.status.emit(f"Cannot start training: {reason}")
 
@@ -328,13 +369,20 @@ class TrainTab(QWidget):
         what = {"caching": "Caching features", "val": "Validating"}.get(e.phase, "Training")
         if self._control is not None and self._control.paused:
             what = f"Paused · {what.lower()}"  # a batch that ended after the click
+        # Caching runs the frozen network only: there is no loss or accuracy to show yet.
+        scores = "" if e.phase == "caching" else f"loss {e.loss:.3f} · accuracy {e.accuracy:.1%} · "
         self.progress_label.setText(
             f"{what} — epoch {e.epoch}/{e.epochs}, batch {e.batch}/{e.batches} · "
-            f"loss {e.loss:.3f} · accuracy {e.accuracy:.1%} · {e.images_per_s:.1f} images/s · "
-            f"ETA {duration(e.eta_s)}"
+            f"{scores}{e.images_per_s:.1f} images/s · ETA {duration(e.eta_s)}"
         )
 
+    @property
+    def saved_checkpoint(self) -> str | None:
+        """The checkpoint the running (or last) run has written, or None before its first epoch."""
+        return self._saved
+
     def _on_epoch(self, e) -> None:
+        self._saved = str(e.checkpoint)
         self.results.add_epoch(e)
         best = " (best so far)" if e.is_best else ""
         if e.val_accuracy is None:
@@ -353,8 +401,12 @@ class TrainTab(QWidget):
             kept = f"Best: {done.best_checkpoint}"
         else:
             kept = "No epoch finished, so no checkpoint was written."
-        if not done.cancelled:
-            self.progress.setValue(self.progress.maximum())
+        if done.cancelled:
+            self.progress.setRange(0, 1)
+            self.progress.reset()  # stopped: not "100%" of anything
+        else:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
         self.progress_label.setText(
             f"Training {how} after {done.epochs_run} epoch(s) in "
             f"{duration(time.monotonic() - self._started_at)}. {kept}"

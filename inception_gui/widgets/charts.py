@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPalette, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QToolTip, QWidget
 
-__all__ = ["ConfusionMatrixView", "CurvePlot"]
+__all__ = ["ConfusionMatrixArea", "ConfusionMatrixView", "CurvePlot"]
 
 SERIES_COLORS = ("#2b6cd6", "#e0752d", "#2a9d5c", "#b5409c")
 
@@ -33,7 +33,7 @@ class CurvePlot(QWidget):
         # Losses from scratch can start in the thousands; a log axis keeps the rest readable.
         self._log_y = log_y
         self._series: dict[str, list[tuple[float, float]]] = {}
-        self.setMinimumSize(260, 170)
+        self.setMinimumSize(200, 140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def clear(self) -> None:
@@ -120,6 +120,13 @@ class CurvePlot(QWidget):
 class ConfusionMatrixView(QWidget):
     """A confusion matrix as coloured cells (rows: true class, columns: predicted).
 
+    The cells never shrink below :attr:`MIN_CELL` pixels: with many classes the
+    widget asks for more room than it has, and the scroll area around it
+    (:class:`ConfusionMatrixArea`) scrolls. Row labels are as wide as the longest
+    class name (elided past :attr:`MAX_LABEL` pixels), column labels are written
+    upwards, one per cell, so they never overlap; counts that do not fit a cell
+    are left to the tooltip, which names both classes and the share.
+
     Signals
     -------
     cell_clicked(int, int)
@@ -127,33 +134,83 @@ class ConfusionMatrixView(QWidget):
     """
 
     cell_clicked = Signal(int, int)
+    MIN_CELL = 22  # px: a line of text high, so the upward column labels do not overlap
+    MAX_LABEL = 150  # px: longer class names are elided (the tooltip has them whole)
+    TITLE = 20  # px: room for an axis title
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._names: tuple[str, ...] = ()
         self._matrix: tuple[tuple[int, ...], ...] = ()
-        self.setMinimumSize(240, 200)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_matrix(self, names, matrix) -> None:
         self._names = tuple(names)
         self._matrix = tuple(tuple(int(v) for v in row) for row in matrix)
+        self.updateGeometry()
         self.update()
 
     def matrix(self) -> tuple[tuple[int, ...], ...]:
         return self._matrix
 
+    def _label_width(self) -> float:
+        fm = self.fontMetrics()
+        widest = max((fm.horizontalAdvance(n) for n in self._names), default=0)
+        return min(widest, self.MAX_LABEL) + 8
+
+    def _margins(self) -> tuple[float, float]:
+        """Left and top margins: an axis title plus the class names."""
+        label = self._label_width()
+        return self.TITLE + label, self.TITLE + label
+
+    def minimumSizeHint(self) -> QSize:
+        left, top = self._margins()
+        n = max(1, len(self._names))
+        return QSize(int(left + n * self.MIN_CELL + 4), int(top + n * self.MIN_CELL + 4))
+
+    def sizeHint(self) -> QSize:
+        left, top = self._margins()
+        n = max(1, len(self._names))
+        cell = max(self.MIN_CELL, min(48, 360 // n))
+        return QSize(int(left + n * cell + 4), int(top + n * cell + 4))
+
     def _geometry(self) -> tuple[float, float, float]:
         n = max(1, len(self._names))
-        margin = 90.0
-        cell = max(8.0, min((self.width() - margin - 8) / n, (self.height() - margin - 8) / n))
-        return margin, margin, cell
+        left, top = self._margins()
+        cell = min((self.width() - left - 4) / n, (self.height() - top - 4) / n)
+        return left, top, max(float(self.MIN_CELL), cell)
+
+    def cell_size(self) -> float:
+        """The side of a cell as drawn now, in pixels."""
+        return self._geometry()[2]
 
     def cell_at(self, pos: QPointF) -> tuple[int, int] | None:
         left, top, cell = self._geometry()
+        if pos.x() < left or pos.y() < top:
+            return None
         col = int((pos.x() - left) // cell)
         row = int((pos.y() - top) // cell)
         n = len(self._names)
-        return (row, col) if 0 <= row < n and 0 <= col < n and pos.x() >= left else None
+        return (row, col) if 0 <= row < n and 0 <= col < n else None
+
+    def cell_text(self, row: int, col: int) -> str:
+        """What hovering a cell says: both classes, the count and its share of the row."""
+        count = self._matrix[row][col]
+        total = sum(self._matrix[row])
+        share = f" ({count / total:.0%} of {total})" if total else ""
+        images = "image" if count == 1 else "images"
+        return f"true: {self._names[row]}\npredicted: {self._names[col]}\n{count} {images}{share}"
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            hit = self.cell_at(QPointF(event.pos())) if self._matrix else None
+            if hit is not None:
+                QToolTip.showText(event.globalPos(), self.cell_text(*hit), self)
+            else:
+                QToolTip.showText(event.globalPos(), self.toolTip(), self)
+            return True
+        return super().event(event)
 
     def mousePressEvent(self, event) -> None:
         hit = self.cell_at(event.position())
@@ -165,23 +222,46 @@ class ConfusionMatrixView(QWidget):
             return
         painter = QPainter(self)
         left, top, cell = self._geometry()
+        n = len(self._names)
         pal = self.palette()
+        fm = self.fontMetrics()
         painter.setPen(pal.color(QPalette.ColorRole.Text))
+        bold = painter.font()
+        bold.setBold(True)
+        plain = painter.font()
+        painter.setFont(bold)
         painter.drawText(
-            QRectF(left, 0, cell * len(self._names), 18),
-            Qt.AlignmentFlag.AlignHCenter,
-            "predicted →",
+            QRectF(left, 0, cell * n, self.TITLE),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            "predicted class →",
         )
+        painter.save()
+        painter.translate(0, top + cell * n)
+        painter.rotate(-90)
+        painter.drawText(
+            QRectF(0, 0, cell * n, self.TITLE),  # read upwards: its top end is on the right
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            "← true class",  # the arrow points down the rows
+        )
+        painter.restore()
+        painter.setFont(plain)
         for i, name in enumerate(self._names):
+            text = name  # elided only past MAX_LABEL (an exact fit would elide too)
+            if fm.horizontalAdvance(name) > self.MAX_LABEL:
+                text = fm.elidedText(name, Qt.TextElideMode.ElideRight, self.MAX_LABEL)
             painter.drawText(
-                QRectF(0, top + i * cell, left - 6, cell),
+                QRectF(self.TITLE, top + i * cell, left - self.TITLE - 6, cell),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                name,
+                text,
             )
-            painter.save()
-            painter.translate(left + i * cell + cell / 2 + 5, top - 6)
-            painter.rotate(-60)
-            painter.drawText(QPointF(0, 0), name)
+            painter.save()  # upwards, one cell wide: neighbours never overlap
+            painter.translate(left + i * cell, top - 6)
+            painter.rotate(-90)
+            painter.drawText(
+                QRectF(0, 0, top - self.TITLE - 6, cell),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                text,
+            )
             painter.restore()
         for r, row in enumerate(self._matrix):
             total = sum(row) or 1
@@ -191,4 +271,17 @@ class ConfusionMatrixView(QWidget):
                 color = QColor.fromHsv(hue, int(40 + 200 * share), 255 - int(90 * share))
                 rect = QRectF(left + c * cell, top + r * cell, cell - 1, cell - 1)
                 painter.fillRect(rect, color if value else pal.color(QPalette.ColorRole.Base))
-                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(value))
+                if fm.horizontalAdvance(str(value)) + 4 <= cell:  # else the tooltip says it
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(value))
+
+
+class ConfusionMatrixArea(QScrollArea):
+    """A :class:`ConfusionMatrixView` that scrolls when its classes need more room."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.view = ConfusionMatrixView()
+        self.setWidget(self.view)
+        self.setWidgetResizable(True)  # fills the area; scrolls below its minimum size
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMinimumSize(220, 160)

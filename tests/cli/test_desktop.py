@@ -19,6 +19,8 @@ def test_install_and_uninstall_desktop_launcher(tmp_path, monkeypatch, capsys):
     assert section["Exec"].startswith(sys.executable) and section["Exec"].endswith("%F")
     assert section["Icon"] == "inception-gui"
     assert "image/jpeg" in section["MimeType"] and section["Type"] == "Application"
+    # Image types only: inode/directory would offer the app for every folder.
+    assert all(t.startswith("image/") for t in section["MimeType"].strip(";").split(";"))
     assert main(["install-desktop", "--uninstall"]) == 0
     assert not entry.exists() and not icon.exists()
     assert "installed" in capsys.readouterr().out

@@ -191,7 +191,7 @@ def test_runners_up_column_is_titled_honestly_and_readable_at_1280_px(window, qt
     # The four runners-up fit their cell (wrapped within the row's height, not elided).
     rect = tab.table.visualRect(model.index(0, 3))
     text = model.index(0, 3).data()
-    assert "hammerhead (2%)" in text
+    assert "hammerhead (2.0%)" in text  # one decimal, as the Confidence column
     needed = tab.table.fontMetrics().boundingRect(
         QRect(0, 0, rect.width() - 8, 10_000), Qt.TextFlag.TextWordWrap, text
     )

@@ -1,0 +1,60 @@
+"""Small things a person notices: closing mid-run, rounding that agrees."""
+
+from inception_gui.classify.jobs import ClassifiedImage
+
+
+def test_closing_during_training_says_whether_a_checkpoint_exists(window, monkeypatch):
+    from model.training.engine import EpochEnd
+
+    asked = []
+
+    def question(_parent, _title, text, *_args):
+        asked.append(text)
+        return window_module.QMessageBox.StandardButton.No
+
+    from inception_gui import main_window as window_module
+
+    monkeypatch.setattr(window_module.QMessageBox, "question", question)
+    tab = window.train_tab
+    monkeypatch.setattr(tab, "_worker", object())  # a run under way, before its first epoch
+    window.close()
+    assert "no checkpoint has been written" in asked[-1]
+    assert "stays on disk" not in asked[-1]
+    end = EpochEnd(1, 3, 0.75, 0.5, None, None, 0.01, "/run/last.safetensors",
+                   "/run/best.safetensors", True, 10.0)  # fmt: skip
+    tab._on_epoch(end)
+    window.close()
+    assert "stays on disk" in asked[-1] and "/run/last.safetensors" in asked[-1]
+    monkeypatch.setattr(tab, "_worker", None)
+
+
+def test_runners_up_round_as_the_confidence_does(qtbot):
+    from inception_gui.classify.results_model import ResultsTableModel
+
+    results = ResultsTableModel()
+    item = ClassifiedImage("a.jpg", (("cat", 0, 0.972), ("dog", 1, 0.014), ("fox", 2, 0.014)),
+                           None, None)  # fmt: skip
+    results.append(item)
+    assert results.index(0, 2).data() == "97.2%"
+    assert results.index(0, 3).data() == "dog (1.4%), fox (1.4%)"
+
+
+def test_a_path_pasted_again_is_not_added_twice(window, qtbot, sample_images, wait_idle):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtWidgets import QApplication
+
+    tab = window.classify_tab
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in sample_images[:2]])
+    QApplication.clipboard().setMimeData(mime)
+    tab.paste()
+    wait_idle(tab, 2)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in sample_images])  # two known, one new
+    QApplication.clipboard().setMimeData(mime)
+    tab.paste()
+    wait_idle(tab, 3)
+    assert "2 already in the list" in window.status_label.text()
+    tab.paste()  # all three known now
+    qtbot.waitUntil(lambda: "Already in the list: 3 images" in window.status_label.text())
+    assert tab.results.rowCount() == 3
