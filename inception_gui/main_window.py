@@ -38,7 +38,7 @@ __all__ = ["MainWindow"]
 
 log = logging.getLogger(__name__)
 
-MINIMUM_SIZE = QSize(960, 600)
+MINIMUM_SIZE = QSize(1000, 600)
 
 
 def _devices_job() -> list:

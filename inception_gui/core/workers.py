@@ -189,6 +189,9 @@ class WorkerHub(QObject):
     def _on_worker_finished(self, job: Job, on_finish: Callable[[], None] | None) -> None:
         live = self._is_live(job)
         self._jobs.pop(job.id, None)
+        if job.key is not None and self._latest.get(job.key) is job:
+            del self._latest[job.key]  # nothing left to supersede
+        job.worker = None  # its arguments (a classifier, images) are not kept alive
         if on_finish is not None and live:
             on_finish()
 

@@ -9,6 +9,9 @@ selection calls :meth:`DiagramView.show_path`, and a click on a box emits
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
@@ -29,9 +32,26 @@ from inception_gui.widgets.diagram import BoxItem, DiagramScene, save_drawing
 __all__ = ["DiagramView", "diagram_job", "index_for_path"]
 
 
+_tracer_pool: ProcessPoolExecutor | None = None
+
+
+def _tracer() -> ProcessPoolExecutor:
+    """One helper process that traces networks for the drawings, started on first use.
+
+    torch.fx traces by patching ``torch.nn.Module.__call__`` for the whole process while it
+    runs: a prediction, Grad-CAM or training step in another of the window's threads would
+    be traced along ("module is not installed as a submodule"). In a process of its own the
+    tracing touches nothing the window runs.
+    """
+    global _tracer_pool
+    if _tracer_pool is None:
+        _tracer_pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    return _tracer_pool
+
+
 def diagram_job(summary):
-    """The ``NetworkDiagram`` of the summary on show, in a worker (torch is imported there)."""
-    return model.network.network_diagram(summary=summary)
+    """The ``NetworkDiagram`` of the summary on show, in a worker (traced in the helper process)."""
+    return _tracer().submit(model.network.network_diagram, summary=summary).result()
 
 
 def index_for_path(item_model, path: str) -> QModelIndex:
