@@ -280,9 +280,13 @@ class ExplorerTab(QWidget):
             + 4
         )
         total = sum(self.splitter.sizes()) or self.splitter.width()
-        tree_width = min(needed, max(total - side_min, 0))
+        # Three panes: the table, the diagram, the details. The details keep at least their
+        # minimum (a third of what the table leaves, if more), the diagram the rest.
+        tree_width = min(needed, max(total - 2 * side_min, 0))
         if tree_width > 0:
-            self.splitter.setSizes([tree_width, total - tree_width])
+            rest = total - tree_width
+            side = max(side_min, rest // 3)
+            self.splitter.setSizes([tree_width, max(rest - side, 0), side])
 
     def _on_search_changed(self, _text: str) -> None:
         self._search_debounce.start()

@@ -7,7 +7,7 @@ def test_feature_maps_have_the_layers_shape(window, qtbot, sample_images):
     from model import summarize
 
     explorer = window.explorer_tab
-    window.resize(1600, 900)  # the diagram pane now shares the width (see the issue notes)
+    window.resize(1280, 800)  # the width the tiles were once cut off at
     window.tabs.setCurrentWidget(explorer)
     explorer.side_tabs.setCurrentWidget(explorer.features)
     qtbot.waitUntil(lambda: explorer.summary is not None, timeout=60_000)
