@@ -343,6 +343,7 @@ class MainWindow(QMainWindow):
             state.display_name,
             self.classify_tab.sample_sources(),
             self,
+            folder=str(Path(state.weights).parent) if Path(state.weights).is_file() else "",
         )
         self.export_dialog.open()
 
