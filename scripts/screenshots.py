@@ -99,7 +99,7 @@ def main() -> int:
     tab = window.train_tab
     window.tabs.setCurrentWidget(tab)
     tab.set_folder(str(train_dir))
-    tab.out_edit.setText(str(work / "run"))
+    tab.out_edit.setText(str(work / "shapes-demo"))  # as the tab names runs: the dataset first
     wait(lambda: tab.start_button.isEnabled())
     tab.settings.start_from.setCurrentIndex(tab.settings.start_from.findData("none"))
     tab.settings.train_from.setCurrentIndex(tab.settings.train_from.findData("all"))
