@@ -1,5 +1,7 @@
 """The Explorer says which image its maps are of, and what its filter left."""
 
+import itertools
+
 from PySide6.QtCore import QModelIndex
 
 
@@ -45,7 +47,7 @@ def test_compare_pairs_stages_and_ends_with_the_totals(window, qtbot):
     rows = [[table.item(r, c).text() for c in range(7)] for r in range(table.rowCount())]
     # No two neighbouring rows hold one variant each: such stages share a row.
     half = ["v3" if row[4] == "—" else "paper" if row[1] == "—" else "" for row in rows]
-    assert not any({a, b} == {"v3", "paper"} for a, b in zip(half, half[1:]))
+    assert not any({a, b} == {"v3", "paper"} for a, b in itertools.pairwise(half))
     v3, paper = dialog.comparison.summaries["v3"], dialog.comparison.summaries["paper"]
     assert rows[-1][0] == "Whole network"
     assert rows[-1][2] == f"{v3.total_params:,}" and rows[-1][5] == f"{paper.total_params:,}"
