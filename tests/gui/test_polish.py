@@ -86,3 +86,24 @@ def test_a_run_is_named_after_its_dataset_and_so_are_its_weights_and_export(
     dialog: ExportDialog = window.export_dialog
     assert Path(dialog.path.text()) == run / "flowers-20250101-120000_best.onnx"
     dialog.close()
+
+
+def test_training_settings_are_remembered_between_launches(qtbot, settings):
+    from inception_gui.main_window import MainWindow
+
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    form = first.train_tab.settings
+    form.train_from.setCurrentIndex(form.train_from.findData("mixed_6"))
+    form.epochs.setValue(7)
+    form.lr.setValue(0.0025)
+    form.flip.setChecked(False)
+    form.optimizer.setCurrentIndex(form.optimizer.findData("adamw"))
+    first.close()
+    second = MainWindow(settings)
+    qtbot.addWidget(second)
+    form = second.train_tab.settings
+    assert form.train_from.currentData() == "mixed_6" and form.epochs.value() == 7
+    assert abs(form.lr.value() - 0.0025) < 1e-9 and not form.flip.isChecked()
+    assert form.optimizer.currentData() == "adamw"
+    second.close()
