@@ -58,6 +58,7 @@ def test_a_path_pasted_again_is_not_added_twice(window, qtbot, sample_images, wa
     tab.paste()  # all three known now
     qtbot.waitUntil(lambda: "Already in the list: 3 images" in window.status_label.text())
     assert tab.results.rowCount() == 3
+    QApplication.clipboard().clear()  # the clipboard's QMimeData must not outlive the test
 
 
 def test_a_run_is_named_after_its_dataset_and_so_are_its_weights_and_export(
