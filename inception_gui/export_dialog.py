@@ -32,7 +32,9 @@ def _export_job(classifier, fmt: str, path: str, images: list) -> list:
 class ExportDialog(QDialog):
     """Export the loaded model to ONNX and/or TorchScript, then check it against PyTorch."""
 
-    def __init__(self, hub: WorkerHub, classifier, name: str, images: list, parent=None) -> None:
+    def __init__(
+        self, hub: WorkerHub, classifier, name: str, images: list, parent=None, folder: str = ""
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export the model")
         self._hub = hub
@@ -45,7 +47,9 @@ class ExportDialog(QDialog):
         self.format.currentIndexChanged.connect(self._on_format_changed)
         # "ImageNet (IMAGENET1K_V1)" or "best.safetensors" -> a plain file name.
         stem = re.sub(r"[^\w.-]+", "_", Path(name).stem if "." in name else name).strip("_")
-        self.path = QLineEdit(str(Path.home() / f"{stem or 'inception'}.onnx"))
+        # Beside the weights file (a run's folder) when there is one, else the home folder.
+        where = Path(folder) if folder and Path(folder).is_dir() else Path.home()
+        self.path = QLineEdit(str(where / f"{stem or 'inception'}.onnx"))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse_clicked)
         self.result = QTextBrowser()

@@ -168,11 +168,17 @@ class MainWindow(QMainWindow):
         self.classify_tab.last_folder = str(self.settings.value("last_folder", ""))
         index = self.precision_combo.findData(self.settings.value("precision", "auto"))
         self.precision_combo.setCurrentIndex(max(index, 0))
+        self.settings.beginGroup("train")
+        saved = {key: self.settings.value(key) for key in self.settings.childKeys()}
+        self.settings.endGroup()
+        self.train_tab.settings.restore_values(saved)
 
     def _save_settings(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("tab", self.tabs.currentIndex())
         self.settings.setValue("last_folder", self.classify_tab.last_folder)
+        for key, value in self.train_tab.settings.saved_values().items():
+            self.settings.setValue(f"train/{key}", value)
         self.settings.setValue("device", self.session.device)
         self.settings.setValue("precision", self.session.precision)
         state = self.session.state
@@ -359,6 +365,7 @@ class MainWindow(QMainWindow):
             state.display_name,
             self.classify_tab.sample_sources(),
             self,
+            folder=str(Path(state.weights).parent) if Path(state.weights).is_file() else "",
         )
         self.export_dialog.open()
 

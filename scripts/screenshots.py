@@ -67,7 +67,7 @@ def make_data(root: Path, per_class: int = 40) -> tuple[Path, Path]:
     return train, photos
 
 
-def wait(condition, timeout_s: float = 600) -> None:
+def wait(condition, timeout_s: float = 600) -> bool:
     loop = QEventLoop()
     timer = QTimer(interval=100)
     timer.timeout.connect(lambda: condition() and loop.quit())
@@ -75,6 +75,7 @@ def wait(condition, timeout_s: float = 600) -> None:
     QTimer.singleShot(int(timeout_s * 1000), loop.quit)
     loop.exec()
     timer.stop()
+    return bool(condition())
 
 
 def main() -> int:
@@ -99,7 +100,7 @@ def main() -> int:
     tab = window.train_tab
     window.tabs.setCurrentWidget(tab)
     tab.set_folder(str(train_dir))
-    tab.out_edit.setText(str(work / "run"))
+    tab.out_edit.setText(str(work / "shapes-demo"))  # as the tab names runs: the dataset first
     wait(lambda: tab.start_button.isEnabled())
     tab.settings.start_from.setCurrentIndex(tab.settings.start_from.findData("none"))
     tab.settings.train_from.setCurrentIndex(tab.settings.train_from.findData("all"))
@@ -108,7 +109,8 @@ def main() -> int:
     tab.settings.input_size.setValue(96)
     tab.settings.optimizer.setCurrentIndex(tab.settings.optimizer.findData("adamw"))
     tab.start()
-    wait(lambda: not tab.running)
+    if not wait(lambda: not tab.running, 1800):  # a busy machine: never grab a run mid-way
+        raise SystemExit("training did not finish in 30 minutes; no screenshot taken")
     window.grab().save(str(out / "train.png"))
 
     tab.use_button.click()

@@ -24,6 +24,35 @@ def _compare_job(input_size: int, summaries: dict):
     return model.compare_variants(input_size, summaries=summaries)
 
 
+def paired_rows(rows) -> list[tuple[str, object, object]]:
+    """``(name, v3, paper)`` rows, where stages that only one variant has by that name sit
+    side by side with the other's, in order ("Mixed_6a / Mixed_6a_paper"), instead of on
+    two half-empty rows."""
+    out: list[tuple[str, object, object]] = []
+    v3_only: list = []
+    paper_only: list = []
+
+    def flush() -> None:
+        for i in range(max(len(v3_only), len(paper_only))):
+            a = v3_only[i] if i < len(v3_only) else None
+            b = paper_only[i] if i < len(paper_only) else None
+            name = " / ".join(r.name for r in (a, b) if r is not None)
+            out.append((name, a.v3 if a else None, b.paper if b else None))
+        v3_only.clear()
+        paper_only.clear()
+
+    for row in rows:
+        if row.v3 is not None and row.paper is None:
+            v3_only.append(row)
+        elif row.paper is not None and row.v3 is None:
+            paper_only.append(row)
+        else:
+            flush()
+            out.append((row.name, row.v3, row.paper))
+    flush()
+    return out
+
+
 class CompareDialog(QDialog):
     """v3 and the paper's layout stage by stage, and what each factorization saves."""
 
@@ -63,10 +92,11 @@ class CompareDialog(QDialog):
 
     def _on_comparison_ready(self, comparison) -> None:
         self.comparison = comparison
-        self.table.setRowCount(len(comparison.rows))
-        for r, row in enumerate(comparison.rows):
-            cells = [row.name]
-            for side in (row.v3, row.paper):
+        rows = paired_rows(comparison.rows)
+        self.table.setRowCount(len(rows) + 1)
+        for r, (name, v3, paper) in enumerate(rows):
+            cells = [name]
+            for side in (v3, paper):
                 if side is None:
                     cells += ["—", "—", "—"]
                 else:
@@ -82,6 +112,7 @@ class CompareDialog(QDialog):
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 self.table.setItem(r, c, item)
+        self._add_totals_row(len(rows), comparison.summaries)
         parts = [
             "<h3>Factorizations: the paper's claims against the real blocks</h3><table "
             "cellspacing='6'><tr><th align='left'>variant</th><th align='left'>factorization"
@@ -102,3 +133,21 @@ class CompareDialog(QDialog):
             )
         parts.append("</table>")
         self.claims.setHtml("".join(parts))
+
+    def _add_totals_row(self, r: int, summaries: dict) -> None:
+        """The whole network of each variant: its parameters and mult-adds per image."""
+        cells = ["Whole network"]
+        for key in ("v3", "paper"):
+            summary = summaries.get(key)
+            if summary is None:
+                cells += ["—", "—", "—"]
+            else:
+                cells += ["", f"{summary.total_params:,}", format_mult_adds(summary.mult_adds)]
+        for c, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+            if c:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(r, c, item)

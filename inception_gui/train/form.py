@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +240,52 @@ class TrainSettings(QWidget):
         self.start_from.setItemData(index, weights, Qt.ItemDataRole.ToolTipRole)
         if not imagenet and not self._start_chosen:
             self.start_from.setCurrentIndex(index)
+
+    def _remembered(self) -> tuple[dict, dict, dict]:
+        combos = {
+            "train_from": self.train_from,
+            "optimizer": self.optimizer,
+            "schedule": self.schedule,
+            "precision": self.precision,
+        }
+        spins = {
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "input_size": self.input_size,
+            "lr": self.lr,
+            "label_smoothing": self.label_smoothing,
+            "grad_clip": self.grad_clip,
+            "early_stop": self.early_stop,
+        }
+        checks = {
+            "use_aux": self.use_aux,
+            "crop": self.crop,
+            "flip": self.flip,
+            "cache": self.cache,
+        }
+        return combos, spins, checks
+
+    def saved_values(self) -> dict[str, Any]:
+        """The recipe to remember between launches (the starting point depends on the model)."""
+        combos, spins, checks = self._remembered()
+        values: dict[str, Any] = {k: c.currentData() for k, c in combos.items()}
+        values.update({k: s.value() for k, s in spins.items()})
+        values.update({k: c.isChecked() for k, c in checks.items()})
+        return values
+
+    def restore_values(self, values: dict[str, Any]) -> None:
+        """Set what :meth:`saved_values` gave (as strings, from a settings file); skip the rest."""
+        combos, spins, checks = self._remembered()
+        for key, combo in combos.items():
+            index = combo.findData(values.get(key))
+            if index >= 0:
+                combo.setCurrentIndex(index)
+        for key, spin in spins.items():
+            with contextlib.suppress(KeyError, TypeError, ValueError):  # absent or not a number
+                spin.setValue(type(spin.value())(float(values[key])))
+        for key, box in checks.items():
+            if key in values:
+                box.setChecked(str(values[key]).lower() in ("true", "1"))
 
     def _on_start_from_activated(self, _index: int) -> None:
         self._start_chosen = True

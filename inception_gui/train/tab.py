@@ -223,8 +223,15 @@ class TrainTab(QWidget):
             return
         if Path(current).name.startswith(f"{Path(folder).name}-") and not holds_run(current):
             return  # already named after this folder, and still unused
-        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        stem = Path(base) / "runs" / f"{Path(folder).name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        # <data>/inception-gui/runs, not Qt's <data>/<organisation>/<application name>
+        # ("InceptionGUI/Inception GUI"): one plain folder a person can find.
+        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+        stem = (
+            Path(base)
+            / "inception-gui"
+            / "runs"
+            / f"{Path(folder).name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        )
         candidate, n = stem, 1
         while holds_run(str(candidate)):  # a run started within the same second
             n += 1

@@ -193,7 +193,7 @@ def _load_file(path: Path, variant: Variant | str | None) -> tuple[Inception3, W
             )
         info = WeightsInfo(
             source="file",
-            display_name=path.name,
+            display_name=_checkpoint_name(path),
             variant=net.variant,
             class_names=ckpt.class_names,
             preprocess=ckpt.preprocess,
@@ -278,3 +278,14 @@ def load_network(
         return net.eval(), info
     net, info = _load_file(Path(weights).expanduser(), variant)
     return net.eval(), info
+
+
+def _checkpoint_name(path: Path) -> str:
+    """A checkpoint's name for people: a run's best or last is named after its run folder.
+
+    Every run writes ``best.safetensors`` and ``last.safetensors``, so the file name
+    alone tells two trained models apart by nothing: ``flowers-20250101-120000 (best)``.
+    """
+    if path.stem in ("best", "last") and path.parent.name:
+        return f"{path.parent.name} ({path.stem})"
+    return path.name

@@ -35,6 +35,7 @@ def test_keys_reach_their_actions(window, qtbot, sample_images, wait_idle):
     QApplication.clipboard().setMimeData(mime)
     qtbot.keyClick(window.classify_tab.table, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     wait_idle(window.classify_tab, 1)
+    QApplication.clipboard().clear()  # the clipboard's QMimeData must not outlive the test
     # Ctrl+W closes the window.
     qtbot.keyClick(window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.isVisible())

@@ -1,5 +1,7 @@
 """The Explorer says which image its maps are of, and what its filter left."""
 
+import itertools
+
 from PySide6.QtCore import QModelIndex
 
 
@@ -33,3 +35,19 @@ def test_maps_name_their_image_and_go_with_a_hidden_layer(window, qtbot, sample_
     assert "No layer matches 'no such layer'" in explorer.no_match.text()
     explorer.search.clear()
     qtbot.waitUntil(lambda: not explorer.no_match.isVisible(), timeout=5_000)
+
+
+def test_compare_pairs_stages_and_ends_with_the_totals(window, qtbot):
+    from inception_gui.explorer.compare_dialog import CompareDialog
+
+    dialog = CompareDialog(window.hub, 107, {}, window)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.comparison is not None, timeout=120_000)
+    table = dialog.table
+    rows = [[table.item(r, c).text() for c in range(7)] for r in range(table.rowCount())]
+    # No two neighbouring rows hold one variant each: such stages share a row.
+    half = ["v3" if row[4] == "—" else "paper" if row[1] == "—" else "" for row in rows]
+    assert not any({a, b} == {"v3", "paper"} for a, b in itertools.pairwise(half))
+    v3, paper = dialog.comparison.summaries["v3"], dialog.comparison.summaries["paper"]
+    assert rows[-1][0] == "Whole network"
+    assert rows[-1][2] == f"{v3.total_params:,}" and rows[-1][5] == f"{paper.total_params:,}"
