@@ -129,7 +129,8 @@ def test_the_scratch_default_learns_real_digits_in_a_few_epochs(digits, tmp_path
         weights="none",
         train_from="all",
         input_size=75,
-        epochs=3,
+        epochs=4,
+        batch_size=8,  # 60 steps in all: measured 0.20, 0.37, 0.68, 0.72 over the epochs
         precision="fp32",
     )
     assert _best_val(config) >= 0.5  # chance is 0.2

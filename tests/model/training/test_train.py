@@ -218,7 +218,7 @@ def test_pause_holds_until_resume(colours, backbone, tmp_path):
     def consume():  # in one thread, as the app's worker does
         for event in train(head_config(colours, tmp_path / "out", backbone, epochs=1), control):
             events.append(event)
-            if isinstance(event, BatchProgress) and not control.paused and len(events) < 3:
+            if isinstance(event, BatchProgress) and not control.paused and len(events) < 4:
                 control.pause()  # after the first batch
 
     worker = threading.Thread(target=consume)
