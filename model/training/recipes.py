@@ -75,8 +75,8 @@ _PAPER = Recipe(
 _HEAD = Recipe(
     name="Recommended for a new head",
     evidence=(
-        "fitted to convergence on the cached features: 0.955 on digits and 0.983 on textures, "
-        "where a linear probe gets 0.950 and 0.988"
+        "fitted to convergence on the cached features: 100 passes scored 0.955 on digits and "
+        "0.983 on textures (a plain loop; a linear probe gets 0.950 and 0.988)"
     ),
     optimizer="adamw",
     lr=3e-3,
