@@ -290,7 +290,15 @@ class MainWindow(QMainWindow):
                 tip = f"{key}: {ms:.1f} ms a photo, measured here" if ms is not None else key
             self.precision_combo.setItemText(i, text)
             self.precision_combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
-        self.show_status(f"Precision: auto chose {choice.chosen}. {choice.reason}.")
+        # The model's own line learns the choice; a tab's news (a batch classified while
+        # the figures came in) is not overwritten by it.
+        state = self.session.state
+        if state is not None:
+            self._model_status = (
+                f"Ready: {state.display_name} on {state.device} (auto: {choice.reason})"
+            )
+        if not self._tab_status.get(self.tabs.currentWidget()):
+            self.show_status(self._model_status)
 
     def _show_untrained_banner(self, text: str) -> None:
         self.banner.set_message(

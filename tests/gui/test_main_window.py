@@ -195,5 +195,28 @@ def test_the_precision_menu_shows_what_auto_measured(qtbot, settings, tiny_check
     assert combo.itemText(combo.findData("bf16")) == "bf16 · 10 ms"
     assert "1.80x" in combo.itemData(combo.findData("auto"), Qt.ItemDataRole.ToolTipRole)
     assert win.session.state.precision == "bf16"  # the model switched, and the state says so
-    assert "auto chose bf16" in win.status_label.text()
+    assert "auto: bf16 is 1.80x" in win.status_label.text()
+    assert win.status_label.text().startswith("Ready:")
+    win.hub.shutdown()
+
+
+def test_auto_s_figures_do_not_overwrite_a_tab_s_news(qtbot, settings, tiny_checkpoint):
+    """The figures can arrive after a batch finished: the batch's line stays in view."""
+    from inception_gui.main_window import MainWindow
+    from model.inference.tuning import AutoChoice, Timing
+
+    settings.setValue("weights", str(tiny_checkpoint))
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.session.ready, timeout=60_000):
+        win.start()
+    win.tabs.setCurrentWidget(win.classify_tab)
+    win.classify_tab.status.emit("Could not read all 2 images")
+    choice = AutoChoice("fp32", "fp32 is fastest here (9.0 ms; bf16 20.0 ms)",
+                        (Timing("fp32", 9.0), Timing("bf16", 20.0)), "key", False)
+    win.session.precision_measured.emit(choice)
+    assert win.status_label.text() == "Could not read all 2 images"
+    win.tabs.setCurrentWidget(win.explorer_tab)  # a tab with nothing to say: the model's line
+    assert "auto: fp32 is fastest here" in win.status_label.text()
     win.hub.shutdown()
