@@ -213,8 +213,13 @@ def test_auto_s_figures_do_not_overwrite_a_tab_s_news(qtbot, settings, tiny_chec
         win.start()
     win.tabs.setCurrentWidget(win.classify_tab)
     win.classify_tab.status.emit("Could not read all 2 images")
-    choice = AutoChoice("fp32", "fp32 is fastest here (9.0 ms; bf16 20.0 ms)",
-                        (Timing("fp32", 9.0), Timing("bf16", 20.0)), "key", False)
+    choice = AutoChoice(
+        "fp32",
+        "fp32 is fastest here (9.0 ms; bf16 20.0 ms)",
+        (Timing("fp32", 9.0), Timing("bf16", 20.0)),
+        "key",
+        False,
+    )
     win.session.precision_measured.emit(choice)
     assert win.status_label.text() == "Could not read all 2 images"
     win.tabs.setCurrentWidget(win.explorer_tab)  # a tab with nothing to say: the model's line
