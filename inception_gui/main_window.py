@@ -280,14 +280,20 @@ class MainWindow(QMainWindow):
 
     def _on_session_precision_measured(self, choice) -> None:
         """Show auto's figures beside the precisions, and say what it chose."""
+        timings = {t.precision: t for t in choice.timings}
         for i in range(self.precision_combo.count()):
             key = self.precision_combo.itemData(i)
-            ms = choice.ms(key)
+            timing = timings.get(key)
             if key == "auto":
                 text, tip = f"Auto ({choice.chosen})", f"Auto: {choice.reason}"
+            elif timing is None:
+                text, tip = key, key
             else:
-                text = key if ms is None else f"{key} · {ms:.0f} ms"
-                tip = f"{key}: {ms:.1f} ms a photo, measured here" if ms is not None else key
+                text = f"{key} · {timing.ms:.0f} ms"
+                tip = f"{key}: {timing.ms:.1f} ms a photo, measured here"
+                if timing.checked:  # the guard's figures, beside the time
+                    text += f" · top-1 {timing.top1:.0%}"
+                    tip += f"; {timing.agreement_text()}" + ("" if timing.agrees else " (refused)")
             self.precision_combo.setItemText(i, text)
             self.precision_combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
         # The model's own line learns the choice; a tab's news (a batch classified while

@@ -15,7 +15,13 @@ from model.errors import PrecisionError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["PRECISION_NAMES", "Precision", "PrecisionError", "resolve_precision"]
+__all__ = [
+    "PRECISION_NAMES",
+    "TRAINING_PRECISIONS",
+    "Precision",
+    "PrecisionError",
+    "resolve_precision",
+]
 
 
 class Precision(str, enum.Enum):
@@ -25,6 +31,7 @@ class Precision(str, enum.Enum):
     FP32 = "fp32"  # full precision: the reference
     BF16 = "bf16"  # CPUs with AVX-512/AMX bf16, CUDA GPUs from Ampere on
     FP16 = "fp16"  # CUDA GPUs (tensor cores)
+    INT8 = "int8"  # predicting only, on CPUs with VNNI/AMX: quantized (model.inference.int8)
 
     @classmethod
     def parse(cls, value: str | Precision) -> Precision:
@@ -40,6 +47,7 @@ class Precision(str, enum.Enum):
         """The torch dtype of this precision (fp32 for AUTO); imports torch."""
         import torch  # this module stays torch-free until a dtype is asked for
 
+        # int8 is a separately quantized network; the fast float path around it is fp32
         return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.value, torch.float32)
 
 
@@ -89,9 +97,12 @@ def resolve_precision(precision: str | Precision, device: torch.device) -> Preci
         index = device.index if device.index is not None else 0
         if not torch.cuda.is_bf16_supported() or torch.cuda.get_device_capability(index)[0] < 8:
             raise PrecisionError(f"{device} has no bf16 support; use fp16 or fp32 there")
+    if wanted is Precision.INT8 and kind != "cpu":
+        raise PrecisionError(f"int8 runs on the CPU only here, not on {device}; use fp16 or fp32")
     if wanted is not Precision.FP32 and kind == "mps":
         raise PrecisionError("only fp32 is supported on MPS here")
     return wanted
 
 
-PRECISION_NAMES = tuple(p.value for p in Precision)  # "auto", "fp32", "bf16", "fp16"
+PRECISION_NAMES = tuple(p.value for p in Precision)  # "auto", "fp32", "bf16", "fp16", "int8"
+TRAINING_PRECISIONS = tuple(n for n in PRECISION_NAMES if n != "int8")  # int8 only predicts

@@ -29,17 +29,22 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    int8 = args.precision == "int8"  # quantized once, calibrated on the images given
+    files = list(model.iter_image_files(args.paths))
     try:
         clf = model.load_classifier(
             args.weights,
             args.variant,
             args.device,
-            precision=args.precision,
+            precision="fp32" if int8 else args.precision,
             progress=_terminal_progress,
         )
+        if int8 and files:
+            if not clf.has_int8_model():
+                clf.add_photos(files)
+            clf.set_precision("int8")
     except (CheckpointError, DeviceError, WeightsUnavailableError, ValueError) as exc:
         return _error(str(exc))
-    files = list(model.iter_image_files(args.paths))
     if not files:
         return _error("no image files found in: " + ", ".join(args.paths))
     results = clf.iter_predict(files, k=args.k, batch_size=args.batch_size)

@@ -45,7 +45,10 @@ def _terminal_progress(done: int, total: int) -> None:
 
 
 def _add_model_arguments(
-    parser: argparse.ArgumentParser, device: bool = True, precision: bool = False
+    parser: argparse.ArgumentParser,
+    device: bool = True,
+    precision: bool = False,
+    precisions: tuple[str, ...] = PRECISION_NAMES,
 ) -> None:
     """Add ``--weights``, ``--variant`` and, when asked, ``--device`` and ``--precision``."""
     parser.add_argument(
@@ -61,7 +64,7 @@ def _add_model_arguments(
     if precision:
         parser.add_argument(
             "--precision",
-            choices=PRECISION_NAMES,
+            choices=precisions,
             default="auto",
             help="auto (default): times the formats this device runs and keeps fp32 unless "
             "another is at least 5%% faster (figures cached per machine)",

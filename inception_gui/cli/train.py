@@ -17,6 +17,7 @@ import sys
 import model
 from inception_gui.cli.common import _add_model_arguments, _error, _int_in
 from model.errors import TrainingError
+from model.precision import TRAINING_PRECISIONS
 from model.training.config import (
     OPTIMIZERS,
     SCHEDULES,
@@ -246,7 +247,8 @@ def add_parser(sub) -> None:
     tr.add_argument("--val-dir", help="validation folder (default: hold out --val-fraction)")
     tr.add_argument("--val-fraction", type=float, default=0.2, help="held out per class (0.2)")
     tr.add_argument("--out", help="output folder (default: runs/FOLDER-TIMESTAMP)")
-    _add_model_arguments(tr, precision=True)  # --variant: v3 by default (a file brings its own)
+    # --variant: v3 by default (a file brings its own)
+    _add_model_arguments(tr, precision=True, precisions=TRAINING_PRECISIONS)
     tr.add_argument(
         "--train-from",
         choices=TRAIN_FROM,

@@ -90,6 +90,7 @@ class ModelSession(QObject):
     download_progress = Signal(int, int)
     download_finished = Signal(bool)
     precision_measured = Signal(object)  # auto's AutoChoice, once the figures are in
+    _rechecked = Signal(object, object)  # (classifier, AutoChoice) from the measuring thread
 
     def __init__(self, hub: WorkerHub, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +102,7 @@ class ModelSession(QObject):
         self._download_token: CancelToken | None = None
         self.device = "cpu"
         self.precision = "auto"
+        self._rechecked.connect(self._on_tuned)  # queued: emitted from the measuring thread
 
     @property
     def state(self) -> ModelState | None:
@@ -212,6 +214,8 @@ class ModelSession(QObject):
             generation=self._generation,
         )
         self.ready.emit(self._state)
+        # A later check on the session's photos reports from its own thread: queued here.
+        clf.on_rechecked = lambda choice, clf=clf: self._rechecked.emit(clf, choice)
         if clf.requested_precision == "auto":
             self._hub.start(
                 "Measuring the precisions",

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from inception_gui.widgets.common import WEIGHTS_FILTER, precision_combo
+from model.precision import TRAINING_PRECISIONS
 from model.training.config import TRAIN_FROM
 from model.training.recipes import recipe_for
 
@@ -141,7 +142,8 @@ class TrainSettings(QWidget):
         self.start_from.currentIndexChanged.connect(self.apply_recipe)
         self.precision = precision_combo(
             "Auto: times a training step in each format this device runs, at this run's size, "
-            "and keeps fp32 unless another is at least 5% faster"
+            "and keeps fp32 unless another is at least 5% faster",
+            TRAINING_PRECISIONS,
         )
         self.early_stop = QSpinBox(minimum=0, maximum=100, value=0)
         self.early_stop.setSpecialValueText("off")

@@ -176,10 +176,10 @@ def image_filter() -> str:
 WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.pt);;All files (*)"
 
 
-def precision_combo(tooltip: str) -> QComboBox:
-    """A menu of number formats (auto, fp32, bf16, fp16), each item's data its key."""
+def precision_combo(tooltip: str, names: tuple[str, ...] = PRECISION_NAMES) -> QComboBox:
+    """A menu of number formats (auto, fp32, bf16, fp16, int8), each item's data its key."""
     combo = QComboBox()
-    for key in PRECISION_NAMES:
+    for key in names:
         combo.addItem("Auto" if key == "auto" else key, key)
     combo.setToolTip(tooltip)
     return combo

@@ -24,6 +24,16 @@ from PIL import Image
 
 from model.data.images import ImageLoadError, check_image_size, load_image, to_rgb
 from model.device import resolve_device
+from model.inference.guard import (
+    INT8_IMAGES_NEEDED,
+    SESSION_IMAGES_NEEDED,
+    check_candidates,
+    folder_images,
+    int8_network,
+    session_images,
+    tuning_enabled,
+)
+from model.inference.int8 import cached_int8_network
 from model.inference.locks import network_lock
 from model.inference.tuning import AutoChoice, measure_inference
 from model.network.fastpath import Precision, build_fast_network, resolve_precision
@@ -108,9 +118,16 @@ class Classifier:
         self.info = info
         self.device = device
         self._transform = info.preprocess.transform
-        self._fast = build_fast_network(network, device, resolved, info.preprocess.crop_size)
+        # The session's photos, kept to calibrate int8 and to check auto's choice on.
+        self._recent: deque[torch.Tensor] = deque(maxlen=2 * SESSION_IMAGES_NEEDED)
+        self._recent_lock = threading.Lock()
+        self._checked_on_photos = False
+        self._fast = self._build(network, device, resolved)
         self.auto_choice: AutoChoice | None = None  # auto's figures, once measured
         self._tuning: threading.Thread | None = None
+        # Called (in the measuring thread) when a later check on the session's photos has
+        # settled auto's choice anew; the first measurement is awaited with wait_for_tuning.
+        self.on_rechecked: Callable[[AutoChoice], None] | None = None
         if self._requested is Precision.AUTO:
             self._start_tuning()
 
@@ -119,23 +136,77 @@ class Classifier:
         """What to run in at once: ``auto`` starts in fp32 and switches once it has measured."""
         return Precision.FP32 if wanted is Precision.AUTO else resolve_precision(wanted, device)
 
-    def _start_tuning(self) -> None:
+    def _start_tuning(self, recheck: bool = False) -> None:
         device = self.device
         thread = threading.Thread(
-            target=self._tune, args=(device,), name="precision-tuning", daemon=True
+            target=self._tune, args=(device, recheck), name="precision-tuning", daemon=True
         )
         self._tuning = thread
         thread.start()
 
-    def _tune(self, device: torch.device) -> None:
-        """Measure the candidates (or read the cache) and switch if one beats fp32."""
+    def _build(self, network: Inception3, device: torch.device, precision: Precision):
+        """The network that predicts in ``precision`` (int8: quantized, cached on disk)."""
+        crop = self.info.preprocess.crop_size
+        if precision is Precision.INT8:
+            return int8_network(network, crop, self._own_images(INT8_IMAGES_NEEDED))
+        return build_fast_network(network, device, precision, crop)
+
+    def _own_images(self, needed: int = SESSION_IMAGES_NEEDED):
+        """(calibration, held-out) images of this model's kind, or None (see guard.py)."""
+        found = None
+        if self.info.training:
+            found = folder_images(self.info.training, self._load_tensor)
+        if found is None:
+            with self._recent_lock:
+                found = session_images(list(self._recent), needed)
+        return found
+
+    def add_photos(self, images: Iterable[ImageInput]) -> int:
+        """Keep up to 32 of ``images`` as this session's photos (int8's calibration, the guard's
+        check); unreadable ones are skipped. Returns how many are kept now."""
+        wanted = self._recent.maxlen or 0
+        for position, item in enumerate(itertools.islice(images, wanted)):
+            tensor = self._load(item, position)[1]
+            if tensor is not None:
+                with self._recent_lock:
+                    self._recent.append(tensor.to(torch.float16))
+        return len(self._recent)
+
+    def has_int8_model(self) -> bool:
+        """Whether an int8 model of these weights is already cached on this machine."""
+        return cached_int8_network(self.network, self.info.preprocess.crop_size) is not None
+
+    def _load_tensor(self, path: str) -> torch.Tensor | None:
+        return self._load(path, 0)[1]
+
+    def _remember(self, tensors: Sequence[torch.Tensor]) -> None:
+        """Keep the session's latest photos; check auto's choice on them once there are enough."""
+        with self._recent_lock:
+            self._recent.extend(t.detach().to("cpu", torch.float16) for t in tensors)
+            enough = len(self._recent) >= SESSION_IMAGES_NEEDED
+        idle = self._tuning is None or not self._tuning.is_alive()
+        if (
+            enough
+            and idle
+            and not self._checked_on_photos
+            and self._requested is Precision.AUTO
+            and tuning_enabled()
+        ):
+            self._checked_on_photos = True
+            self._start_tuning(recheck=True)
+
+    def _tune(self, device: torch.device, recheck: bool = False) -> None:
+        """Measure the candidates (or read the cache), check them, switch if one beats fp32."""
         crop = self.info.preprocess.crop_size
         try:
             with self.network_lock():
                 choice = measure_inference(self.network, device, crop)
-                if choice.chosen == self.precision:
-                    fast = None
-                else:
+                own = self._own_images() if tuning_enabled() else None
+                fast = None
+                if own is not None:
+                    self._checked_on_photos = True
+                    choice, fast = check_candidates(self.network, device, crop, choice, own)
+                if fast is None and choice.chosen != self.precision:
                     fast = build_fast_network(self.network, device, Precision(choice.chosen), crop)
         except Exception as exc:  # measuring must never break predicting: stay in fp32
             self.auto_choice = AutoChoice(
@@ -147,6 +218,8 @@ class Classifier:
             if fast is not None:
                 self._fast = fast  # one assignment: a running batch finishes in the old one
             self.auto_choice = choice
+            if recheck and self.on_rechecked is not None:
+                self.on_rechecked(choice)
 
     def wait_for_tuning(self, timeout: float | None = None) -> AutoChoice | None:
         """Wait for ``auto``'s measurement (None if not ``auto``, or not done in time)."""
@@ -201,9 +274,8 @@ class Classifier:
 
     def _rebuild(self, device: torch.device, wanted: Precision) -> Classifier:
         resolved = self._starting_precision(wanted, device)
-        crop = self.info.preprocess.crop_size
+        fast = self._build(self.network, device, resolved)  # before moving: may refuse
         self.network.to(device)
-        fast = build_fast_network(self.network, device, resolved, crop)
         # One assignment swaps paths, so a batch in another thread sees old or new, whole.
         self._fast, self.device, self._requested = fast, device, wanted
         self.auto_choice = None
@@ -258,6 +330,8 @@ class Classifier:
 
         def flush() -> Iterator[ImageResult]:
             tensors = [t for _, t, _ in pending if t is not None]
+            if tensors:
+                self._remember(tensors)
             tops = iter(self._topk(self.logits(torch.stack(tensors)), k)) if tensors else iter(())
             for source, tensor, error in pending:
                 yield (

@@ -58,8 +58,28 @@ _cache_lock = threading.Lock()
 class Timing:
     """One candidate's measured time."""
 
-    precision: str  # "fp32", "bf16", "fp16"
+    precision: str  # "fp32", "bf16", "fp16", "int8"
     ms: float  # median milliseconds a batch, over the timed runs
+    top1: float | None = None  # the guard: top-1 agreement with fp32 on held-out images
+    top5: float | None = None  # mean top-5 overlap with fp32 (of ``k``)
+    images: int = 0  # held-out images the guard compared; 0: not checked
+    k: int = 5
+
+    @property
+    def checked(self) -> bool:
+        return self.images > 0
+
+    @property
+    def agrees(self) -> bool:
+        """The guard holds (:data:`model.inference.int8.GUARD_TOP1` and ``GUARD_TOP5``)."""
+        from model.inference.int8 import Agreement
+
+        return self.checked and Agreement(self.top1, self.top5, self.images, self.k).holds
+
+    def agreement_text(self) -> str:
+        if not self.checked:
+            return "agreement not checked yet"
+        return f"agrees with fp32: top-1 {self.top1:.1%}, top-{self.k} {self.top5:.2f}/{self.k}"
 
 
 @dataclass(frozen=True)
@@ -120,23 +140,42 @@ def candidates(device: torch.device) -> list[Precision]:
 
 
 def choose(timings: list[Timing] | tuple[Timing, ...], margin: float = MARGIN) -> tuple[str, str]:
-    """The fastest candidate, unless it beats fp32 by less than ``margin``; and why."""
+    """The fastest candidate, unless it beats fp32 by less than ``margin``; and why.
+
+    A candidate whose agreement with fp32 was checked and fell short of the guard is never
+    chosen, and int8 only once checked. bf16 and fp16 not yet checked (no held-out images
+    of the model's kind yet) are chosen by time, and checked as soon as images arrive.
+    """
     fp32 = next(t for t in timings if t.precision == "fp32")
-    best = min(timings, key=lambda t: t.ms)
+
+    def refused(t: Timing) -> bool:
+        if t.precision == "fp32":
+            return False
+        return not t.agrees if t.checked else t.precision == "int8"
+
+    allowed = [t for t in timings if not refused(t)]
+    faster_refused = [t for t in timings if refused(t) and t.ms < fp32.ms * (1 - margin)]
+    note = "".join(
+        f"; {t.precision} {t.ms:.1f} ms refused: "
+        + (f"top-1 {t.top1:.1%}, top-{t.k} {t.top5:.2f}/{t.k}" if t.checked else "not checked")
+        for t in faster_refused
+    )
+    best = min(allowed, key=lambda t: t.ms)
     if best.precision == "fp32":
-        others = [t for t in timings if t.precision != "fp32"]
-        if not others:
+        others = [t for t in allowed if t.precision != "fp32"]
+        if not others and not faster_refused:
             return "fp32", f"fp32: the only precision this device runs fast ({fp32.ms:.1f} ms)"
-        slower = ", ".join(f"{t.precision} {t.ms:.1f} ms" for t in others)
-        return "fp32", f"fp32 is fastest here ({fp32.ms:.1f} ms; {slower})"
+        slower = "".join(f"; {t.precision} {t.ms:.1f} ms" for t in others)
+        return "fp32", f"fp32 is fastest here ({fp32.ms:.1f} ms{slower}{note})"
     if best.ms > fp32.ms * (1 - margin):
         return "fp32", (
             f"fp32 kept: {best.precision} {best.ms:.1f} ms is within {margin:.0%} of "
-            f"fp32 {fp32.ms:.1f} ms"
+            f"fp32 {fp32.ms:.1f} ms{note}"
         )
+    checked = f", {best.agreement_text()}" if best.checked else ""
     return best.precision, (
         f"{best.precision} is {fp32.ms / best.ms:.2f}x as fast as fp32 here "
-        f"({best.ms:.1f} ms against {fp32.ms:.1f} ms)"
+        f"({best.ms:.1f} ms against {fp32.ms:.1f} ms{checked}{note})"
     )
 
 

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, fields
 
 from model.network.variants import MIN_INPUT_SIZE, VARIANT_NAMES
-from model.precision import PRECISION_NAMES
+from model.precision import TRAINING_PRECISIONS
 from model.training.recipes import PRESETS, Recipe, recipe_for
 
 __all__ = [
@@ -83,7 +83,7 @@ class TrainConfig:
             "train_from": TRAIN_FROM,
             "optimizer": OPTIMIZERS,
             "schedule": SCHEDULES,
-            "precision": PRECISION_NAMES,
+            "precision": TRAINING_PRECISIONS,
             "variant": VARIANT_NAMES,
         }
         for name, allowed in choices.items():
