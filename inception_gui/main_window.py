@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
                 text = f"{key} · {timing.ms:.0f} ms"
                 tip = f"{key}: {timing.ms:.1f} ms a photo, measured here"
                 if timing.checked:  # the guard's figures, beside the time
-                    text += f" · top-1 {timing.top1:.0%}"
+                    text += f" · top-1 {timing.top1:.1%}"
                     tip += f"; {timing.agreement_text()}" + ("" if timing.agrees else " (refused)")
             self.precision_combo.setItemText(i, text)
             self.precision_combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
