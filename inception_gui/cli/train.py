@@ -29,6 +29,7 @@ from model.training.events import (
     BatchProgress,
     DatasetChecked,
     EpochEnd,
+    ImageSkipped,
     TrainingDone,
     TrainingStarted,
 )
@@ -167,6 +168,7 @@ class _TrainPrinter:
             DatasetChecked: self._on_DatasetChecked,
             TrainingStarted: self._on_TrainingStarted,
             BatchProgress: self._on_BatchProgress,
+            ImageSkipped: self._on_ImageSkipped,
             EpochEnd: self._on_EpochEnd,
             TrainingDone: self._on_TrainingDone,
         }
@@ -213,6 +215,10 @@ class _TrainPrinter:
         print(f"\r{line:<96}", end="", file=sys.stderr, flush=True)
         self._line_open = True
 
+    def _on_ImageSkipped(self, e) -> None:
+        self.finish_line()
+        print(f"skipped (unreadable since the check): {e.path}: {e.reason}", flush=True)
+
     def _on_EpochEnd(self, e) -> None:
         self.finish_line()
         val = "" if e.val_loss is None else f"  val loss {e.val_loss:.4f} acc {e.val_accuracy:6.1%}"
@@ -227,6 +233,10 @@ class _TrainPrinter:
         self.finish_line()
         how = "cancelled" if e.cancelled else "stopped early" if e.stopped_early else "done"
         print(f"{how}: {e.epochs_run} epoch(s) run in this call, in {e.out_dir}")
+        if e.unreadable:
+            print(
+                f"  {len(e.unreadable)} file(s) could not be read during the run and were skipped"
+            )
         if e.last_checkpoint:
             print(f"  last: {e.last_checkpoint}\n  best: {e.best_checkpoint}")
 

@@ -25,7 +25,15 @@ from PIL import Image
 
 from model.data.images import ImageLoadError, iter_image_files, load_image, open_image
 
-__all__ = ["DatasetReport", "ImageListDataset", "check_dataset", "probe_image", "train_transform"]
+__all__ = [
+    "DatasetReport",
+    "ImageListDataset",
+    "Unreadable",
+    "check_dataset",
+    "collate_readable",
+    "probe_image",
+    "train_transform",
+]
 
 Sample = tuple[str, int]  # (file path, class index)
 
@@ -276,25 +284,62 @@ def _samples(files: dict[str, list[str]], names: Sequence[str]) -> tuple[Sample,
     return tuple((path, index) for index, name in enumerate(names) for path in files[name])
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A sample whose file could not be read when its batch was made: plain data, picklable."""
+
+    path: str
+    reason: str
+
+
 class ImageListDataset:
     """A map-style dataset over ``(path, class)`` pairs: ``(image tensor, class, position)``.
 
     The position lets validation report which file each prediction belongs
-    to. A file that became unreadable after the check stops training with an
-    :class:`~model.data.images.ImageLoadError` naming it, rather than training on
-    something else in silence.
+    to. A file that became unreadable after the check (deleted, or replaced by
+    something else) raises an :class:`~model.data.images.ImageLoadError` naming
+    it; with ``skip_unreadable`` it comes back as an :class:`Unreadable` instead,
+    which :func:`collate_readable` sets aside, so a run can skip it and say so.
     """
 
-    def __init__(self, samples: Sequence[Sample], transform: Callable[[Image.Image], Any]) -> None:
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        transform: Callable[[Image.Image], Any],
+        skip_unreadable: bool = False,
+    ) -> None:
         self.samples = list(samples)
         self.transform = transform
+        self.skip_unreadable = skip_unreadable
 
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, position: int) -> tuple[Any, int, int]:
+    def __getitem__(self, position: int) -> tuple[Any, int, int] | Unreadable:
         path, label = self.samples[position]
-        return self.transform(load_image(path)), label, position
+        try:
+            image = load_image(path)
+        except ImageLoadError as exc:
+            if not self.skip_unreadable:
+                raise
+            return Unreadable(path, exc.reason)
+        return self.transform(image), label, position
+
+
+def collate_readable(items: list[Any]) -> tuple[Any, Any, Any, tuple[Unreadable, ...]]:
+    """A batch of the readable items, and the :class:`Unreadable` ones beside it.
+
+    Returns ``(images, labels, positions, unreadable)``; the first three are None
+    when no item of the batch could be read.
+    """
+    from torch.utils.data import default_collate
+
+    readable = [item for item in items if not isinstance(item, Unreadable)]
+    unreadable = tuple(item for item in items if isinstance(item, Unreadable))
+    if not readable:
+        return None, None, None, unreadable
+    images, labels, positions = default_collate(readable)
+    return images, labels, positions, unreadable
 
 
 def train_transform(

@@ -39,7 +39,14 @@ from model.errors import DeviceError, TrainingError
 from model.files import file_problem
 from model.training.config import RECIPE_FIELDS, TrainConfig, TrainControl, format_duration
 from model.training.distributed import join_world
-from model.training.events import BatchProgress, DatasetChecked, EpochEnd, TrainEvent, TrainingDone
+from model.training.events import (
+    BatchProgress,
+    DatasetChecked,
+    EpochEnd,
+    ImageSkipped,
+    TrainEvent,
+    TrainingDone,
+)
 from model.training.recipe import detect_precision
 from model.training.run_folder import LAST, holds_run
 from model.training.run_lock import RunFolderBusy, RunLock
@@ -49,6 +56,7 @@ __all__ = [
     "BatchProgress",
     "DatasetChecked",
     "EpochEnd",
+    "ImageSkipped",
     "TrainConfig",
     "TrainControl",
     "TrainEvent",
@@ -134,6 +142,9 @@ def train(
         First, always.
     BatchProgress, EpochEnd
         While training.
+    ImageSkipped
+        Once for each file that cannot be read any more (deleted or replaced
+        mid-run): it is left out, and the run goes on.
     TrainingDone
         Last, also after a cancel.
 
