@@ -39,13 +39,14 @@ __all__ = ["add_parser", "run"]
 
 
 def _train_config(args: argparse.Namespace):
+    import os
     import time
     from pathlib import Path
 
     out = args.out
     if out is None and args.resume:
         resume = Path(args.resume).expanduser()
-        out = str(resume if resume.is_dir() else resume.parent)
+        out = str(resume if os.path.isdir(resume) else resume.parent)  # never PermissionError
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")  # under torchrun only rank 0's folder is written
         out = str(Path("runs") / f"{Path(args.folder).resolve().name}-{stamp}")

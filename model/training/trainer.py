@@ -117,7 +117,13 @@ class Trainer:
         self.best: BestEpoch | None = None  # the best epoch, with its validation
         self.start_epoch, self.bad_epochs, self.lowest_loss = 1, 0, math.inf
         if resume is not None:
-            self._restore(resume)
+            try:
+                self._restore(resume)
+            except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+                raise TrainingError(  # its fields were checked at load: this is their contents
+                    f"cannot resume: '{resume['state_path']}' holds an optimizer or schedule "
+                    f"state that does not fit this run ({exc})"
+                ) from None
         self.features: dict[str, Cached] = {}
         # Files that could not be read mid-run (path: reason), and the events not yet yielded.
         self.unreadable: dict[str, str] = {}
