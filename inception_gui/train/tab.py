@@ -149,6 +149,7 @@ class TrainTab(QWidget):
             buttons.addWidget(b)
         self.progress = QProgressBar()
         self.progress_label = QLabel()
+        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)  # paths and errors in it
         # Long messages (an error with a path, say) wrap instead of widening the window.
         self.progress_label.setWordWrap(True)
         self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
