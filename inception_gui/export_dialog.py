@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -102,6 +103,7 @@ class ExportDialog(QDialog):
 
     def _show_error(self, text: str) -> None:
         self.export_button.setEnabled(True)
+        text = html.escape(text)  # it names the file
         self.result.setHtml(f"<p style='color:#b00020'>Export failed: {text}</p>")
 
     def _on_exported(self, checks: list) -> None:
@@ -112,7 +114,8 @@ class ExportDialog(QDialog):
             colour = "#1b7f3b" if check.ok else "#b00020"
             verdict = "matches PyTorch" if check.ok else "DOES NOT MATCH PyTorch"
             parts.append(
-                f"<p><b>{path}</b><br><span style='color:{colour}'><b>{verdict}</b></span>"
+                f"<p><b>{html.escape(str(path))}</b><br>"
+                f"<span style='color:{colour}'><b>{verdict}</b></span>"
                 f": {check.message}</p>"
             )
         self.result.setHtml("".join(parts))

@@ -33,6 +33,7 @@ from inception_gui.export_dialog import ExportDialog
 from inception_gui.menus import build_menus
 from inception_gui.train.tab import TrainTab
 from inception_gui.widgets.common import WEIGHTS_FILTER, Banner, precision_combo
+from inception_gui.widgets.formatting import as_written
 
 __all__ = ["MainWindow"]
 
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.status_label = QLabel("Starting…")
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)  # file and class names in it
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.download_progress = QProgressBar()
         self.download_progress.setMaximumWidth(260)
@@ -196,7 +198,7 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self,
             "Training is running",
-            f"Stop training and close? {kept}",
+            as_written(f"Stop training and close? {kept}"),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
@@ -427,6 +429,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(
             QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # errors name files: never read as markup
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.last_error = (title, message)

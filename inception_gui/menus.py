@@ -6,6 +6,7 @@ sequences, so they follow the platform (Ctrl+O here, Cmd+O on macOS).
 
 from __future__ import annotations
 
+import html
 import platform
 from importlib import metadata
 from typing import TYPE_CHECKING
@@ -129,7 +130,8 @@ def about_text(window: MainWindow) -> str:
         using = "no model loaded yet"
     else:
         device = window.device_combo.currentText() or state.device
-        using = f"{state.display_name} on {device} ({state.device}, {state.precision})"
+        using = f"{html.escape(state.display_name)} on {html.escape(device)} "
+        using += f"({state.device}, {state.precision})"
     return (
         f"<h3>Inception GUI {__version__}</h3>"
         "<p>Inception v3 (Szegedy et al., 2015) on your own machine: classify, explore, "

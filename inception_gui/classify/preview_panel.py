@@ -66,6 +66,7 @@ class PreviewPanel(QWidget):
         self.picture.setMinimumHeight(120)  # the bars and controls keep their room at 600 px
         self.picture.set_picture(None, DROP_HINT)
         self.caption = QLabel()
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)  # a file's name, never markup
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.bars = PredictionBars()

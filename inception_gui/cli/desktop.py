@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from inception_gui.cli.common import _error
 from inception_gui.core.desktop import install_desktop, uninstall_desktop
 
 __all__ = ["add_parser", "run"]
@@ -19,10 +20,18 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``install-desktop``: 0 when done, 2 when a folder cannot be written."""
+    try:
+        if args.uninstall:
+            removed = uninstall_desktop()
+        else:
+            installed = install_desktop()
+    except OSError as exc:  # a read-only home: one line, the folder and the reason
+        what = "remove" if args.uninstall else "install"
+        return _error(f"cannot {what} the launcher: '{exc.filename}': {exc.strerror or exc}")
     if args.uninstall:
-        removed = uninstall_desktop()
         print("removed:\n  " + "\n  ".join(map(str, removed)) if removed else "nothing to remove")
-        return 0
-    for path in install_desktop():
-        print(f"installed {path}")
+    else:
+        for path in installed:
+            print(f"installed {path}")
     return 0

@@ -30,6 +30,7 @@ from model.training.events import (
     BatchProgress,
     DatasetChecked,
     EpochEnd,
+    ImageSkipped,
     TrainingDone,
     TrainingStarted,
 )
@@ -39,13 +40,14 @@ __all__ = ["add_parser", "run"]
 
 
 def _train_config(args: argparse.Namespace):
+    import os
     import time
     from pathlib import Path
 
     out = args.out
     if out is None and args.resume:
         resume = Path(args.resume).expanduser()
-        out = str(resume if resume.is_dir() else resume.parent)
+        out = str(resume if os.path.isdir(resume) else resume.parent)  # never PermissionError
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")  # under torchrun only rank 0's folder is written
         out = str(Path("runs") / f"{Path(args.folder).resolve().name}-{stamp}")
@@ -168,6 +170,7 @@ class _TrainPrinter:
             DatasetChecked: self._on_DatasetChecked,
             TrainingStarted: self._on_TrainingStarted,
             BatchProgress: self._on_BatchProgress,
+            ImageSkipped: self._on_ImageSkipped,
             EpochEnd: self._on_EpochEnd,
             TrainingDone: self._on_TrainingDone,
         }
@@ -214,6 +217,10 @@ class _TrainPrinter:
         print(f"\r{line:<96}", end="", file=sys.stderr, flush=True)
         self._line_open = True
 
+    def _on_ImageSkipped(self, e) -> None:
+        self.finish_line()
+        print(f"skipped (unreadable since the check): {e.path}: {e.reason}", flush=True)
+
     def _on_EpochEnd(self, e) -> None:
         self.finish_line()
         val = "" if e.val_loss is None else f"  val loss {e.val_loss:.4f} acc {e.val_accuracy:6.1%}"
@@ -228,6 +235,10 @@ class _TrainPrinter:
         self.finish_line()
         how = "cancelled" if e.cancelled else "stopped early" if e.stopped_early else "done"
         print(f"{how}: {e.epochs_run} epoch(s) run in this call, in {e.out_dir}")
+        if e.unreadable:
+            print(
+                f"  {len(e.unreadable)} file(s) could not be read during the run and were skipped"
+            )
         if e.last_checkpoint:
             print(f"  last: {e.last_checkpoint}\n  best: {e.best_checkpoint}")
 

@@ -10,6 +10,7 @@ a virtual environment without activating it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -36,27 +37,52 @@ def desktop_entry(python: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write ``path`` by way of a temporary file (made ``mode`` when given).
+
+    Raises
+    ------
+    OSError
+        Naming the folder that cannot be written (a read-only home, say).
+    """
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        if mode is not None:
+            tmp.chmod(mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path.parent)) from None
 
 
 def install_desktop() -> list[Path]:
-    """Write the launcher and icon for the current user; return what was written."""
+    """Write the launcher and icon for the current user; return what was written.
+
+    Raises
+    ------
+    OSError
+        A folder cannot be written; ``filename`` names it.
+    """
     home = _data_home()
     entry = home / "applications" / f"{APP_ID}.desktop"
     icon = home / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg"
-    _write(entry, desktop_entry().encode("utf-8"))
-    entry.chmod(0o755)
+    _write(entry, desktop_entry().encode("utf-8"), 0o755)
     _write(icon, resource(f"{APP_ID}.svg").read_bytes())
     _refresh_caches(home)
     return [entry, icon]
 
 
 def uninstall_desktop() -> list[Path]:
-    """Remove what :func:`install_desktop` wrote; return what was removed."""
+    """Remove what :func:`install_desktop` wrote; return what was removed.
+
+    Raises
+    ------
+    OSError
+        A file cannot be removed; ``filename`` names it.
+    """
     home = _data_home()
     removed = []
     for path in (

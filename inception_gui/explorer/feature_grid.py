@@ -34,6 +34,7 @@ class FeatureGrid(QScrollArea):
         self._inner = QWidget()
         self._layout = QVBoxLayout(self._inner)
         self.header = QLabel("Choose an image, then select a layer to see what it responds to.")
+        self.header.setTextFormat(Qt.TextFormat.RichText)  # outside names in it are escaped
         self.header.setWordWrap(True)
         self._grid = QGridLayout()
         self._layout.addWidget(self.header)
@@ -135,4 +136,4 @@ class FeatureGrid(QScrollArea):
     def show_message(self, text: str) -> None:
         self.shown = None
         self._clear()
-        self.header.setText(text)
+        self.header.setText(html.escape(text))  # may name the image file

@@ -176,6 +176,7 @@ class ExplorerTab(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.model_label)
         self.no_match = QLabel()  # says so when the filter leaves no row
+        self.no_match.setTextFormat(Qt.TextFormat.PlainText)  # it repeats what was typed
         self.no_match.setStyleSheet("color: #8a6100;")
         self.no_match.hide()
         layout.addWidget(self.no_match)

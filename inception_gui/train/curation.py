@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
+from inception_gui.widgets.formatting import as_written
 from model.data import curate
 
 __all__ = ["Curation"]
@@ -36,14 +37,14 @@ class Curation:
         answer = QMessageBox.question(
             parent,
             title,
-            text,
+            as_written(text),  # it names files and classes: shown as written
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
         return answer == QMessageBox.StandardButton.Yes
 
     def _fail(self, parent: QWidget, exc: Exception) -> None:
-        QMessageBox.warning(parent, "Nothing was moved", str(exc))
+        QMessageBox.warning(parent, "Nothing was moved", as_written(str(exc)))
 
     def move_to_class(self, parent: QWidget, path: str, suggested: str | None = None):
         """Ask for a class, confirm, and move; the logged move, or None if not done."""
@@ -60,7 +61,7 @@ class Curation:
         new_class, ok = QInputDialog.getItem(
             parent,
             "Move to class",
-            f"Move {Path(path).name} from '{current}' to:",
+            as_written(f"Move {Path(path).name} from '{current}' to:"),
             choices,
             start,
             False,

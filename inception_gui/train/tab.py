@@ -35,6 +35,7 @@ from model.training.events import (
     BatchProgress,
     DatasetChecked,
     EpochEnd,
+    ImageSkipped,
     TrainingDone,
     TrainingStarted,
 )
@@ -148,6 +149,7 @@ class TrainTab(QWidget):
             buttons.addWidget(b)
         self.progress = QProgressBar()
         self.progress_label = QLabel()
+        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)  # paths and errors in it
         # Long messages (an error with a path, say) wrap instead of widening the window.
         self.progress_label.setWordWrap(True)
         self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -368,6 +370,10 @@ class TrainTab(QWidget):
             self._on_done(event)
         elif isinstance(event, TrainingStarted):
             self.status.emit(f"Training on {event.device} in {event.precision} ({event.reason})")
+        elif isinstance(event, ImageSkipped):
+            self.status.emit(
+                f"Skipped {event.path}: {event.reason} ({event.skipped} file(s) skipped so far)"
+            )
 
     def _on_batch(self, e) -> None:
         total = max(1, e.batches)
@@ -408,6 +414,8 @@ class TrainTab(QWidget):
             kept = f"Best: {done.best_checkpoint}"
         else:
             kept = "No epoch finished, so no checkpoint was written."
+        if done.unreadable:  # each was named in the status bar as it was found
+            kept += f" ({len(done.unreadable)} unreadable file(s) skipped during the run)"
         if done.cancelled:
             self.progress.setRange(0, 1)
             self.progress.reset()  # stopped: not "100%" of anything

@@ -1,8 +1,22 @@
-"""How the app writes numbers and shapes: one format for tables, dialogs and details."""
+"""How the app writes numbers, shapes and outside text: one format for tables, dialogs, details."""
 
 from __future__ import annotations
 
-__all__ = ["format_count", "format_mult_adds", "format_shape"]
+import html
+
+__all__ = ["as_written", "format_count", "format_mult_adds", "format_shape"]
+
+
+def as_written(text: str) -> str:
+    """``text`` as rich text that shows it as written, for widgets that guess the format.
+
+    A message box or an input dialog reads its text as markup when the first line looks
+    like it, so a file named ``<img src=x><u>U`` would draw a picture and underline; the
+    static ``QMessageBox.question`` and ``QInputDialog.getItem`` take no text format.
+    Escaped and wrapped in a paragraph, the text is always read as rich text, and shown
+    as written, line breaks kept.
+    """
+    return "<p>" + html.escape(text, quote=False).replace("\n", "<br>") + "</p>"
 
 
 def format_shape(shape) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import random
+import stat
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,15 @@ from PIL import Image
 
 from model.data.images import ImageLoadError, iter_image_files, load_image, open_image
 
-__all__ = ["DatasetReport", "ImageListDataset", "check_dataset", "probe_image", "train_transform"]
+__all__ = [
+    "DatasetReport",
+    "ImageListDataset",
+    "Unreadable",
+    "check_dataset",
+    "collate_readable",
+    "probe_image",
+    "train_transform",
+]
 
 Sample = tuple[str, int]  # (file path, class index)
 
@@ -95,10 +104,22 @@ def probe_image(path: str | os.PathLike[str]) -> str | None:
 
 
 def _class_folders(root: Path) -> list[Path]:
-    return sorted(
-        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
+    """The sub-folders of ``root``, by name; OSError when ``root`` cannot be listed."""
+    with os.scandir(root) as entries:
+        found = [Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".")]
+    return sorted(found, key=lambda p: p.name)
+
+
+def _unlisted(root: Path, names: Sequence[str]) -> list[str]:
+    """Errors for the class folders that cannot be listed (os.walk would pass them in silence)."""
+    errors = []
+    for name in names:
+        try:
+            with os.scandir(root / name):
+                pass
+        except OSError as exc:
+            errors.append(f"class folder '{root / name}' cannot be read ({exc.strerror or exc})")
+    return errors
 
 
 def _scan(root: Path, names: Sequence[str]) -> dict[str, list[str]]:
@@ -138,10 +159,13 @@ def _split(
 def _folder_error(path: str | None, what: str) -> str | None:
     if path is None:
         return None
-    root = Path(path).expanduser()
-    if not root.exists():
+    try:
+        mode = os.stat(Path(path).expanduser()).st_mode
+    except FileNotFoundError:
         return f"{what} '{path}' does not exist"
-    if not root.is_dir():
+    except OSError as exc:  # a folder on the way that cannot be entered: not "does not exist"
+        return f"{what} '{path}' cannot be opened ({exc.strerror or exc})"
+    if not stat.S_ISDIR(mode):
         return f"{what} '{path}' is not a folder"
     return None
 
@@ -224,16 +248,22 @@ def check_dataset(
     if problems:
         return replace(empty, errors=tuple(problems))
     root = Path(train_str).expanduser()
-    names = [p.name for p in _class_folders(root)]
-    if class_errors := _class_errors(root, names):
+    val_root = None if val_str is None else Path(val_str).expanduser()
+    try:
+        names = [p.name for p in _class_folders(root)]
+        val_names = [] if val_root is None else [p.name for p in _class_folders(val_root)]
+    except OSError as exc:
+        unread = f"folder '{exc.filename}' cannot be read ({exc.strerror or exc})"
+        return replace(empty, errors=(unread,))
+    if class_errors := _class_errors(root, names) or _unlisted(root, names):
         return replace(empty, class_names=tuple(names), errors=tuple(class_errors))
     errors: list[str] = []
     files = _scan(root, names)
-    if val_str is None:
+    if val_root is None:
         val_files = {}
     else:
-        val_root = Path(val_str).expanduser()
-        extra = sorted(set(p.name for p in _class_folders(val_root)) - set(names))
+        errors += _unlisted(val_root, [n for n in names if n in val_names])
+        extra = sorted(set(val_names) - set(names))
         if extra:
             errors.append(
                 f"validation folder has classes that the training folder lacks: {', '.join(extra)}"
@@ -276,25 +306,62 @@ def _samples(files: dict[str, list[str]], names: Sequence[str]) -> tuple[Sample,
     return tuple((path, index) for index, name in enumerate(names) for path in files[name])
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A sample whose file could not be read when its batch was made: plain data, picklable."""
+
+    path: str
+    reason: str
+
+
 class ImageListDataset:
     """A map-style dataset over ``(path, class)`` pairs: ``(image tensor, class, position)``.
 
     The position lets validation report which file each prediction belongs
-    to. A file that became unreadable after the check stops training with an
-    :class:`~model.data.images.ImageLoadError` naming it, rather than training on
-    something else in silence.
+    to. A file that became unreadable after the check (deleted, or replaced by
+    something else) raises an :class:`~model.data.images.ImageLoadError` naming
+    it; with ``skip_unreadable`` it comes back as an :class:`Unreadable` instead,
+    which :func:`collate_readable` sets aside, so a run can skip it and say so.
     """
 
-    def __init__(self, samples: Sequence[Sample], transform: Callable[[Image.Image], Any]) -> None:
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        transform: Callable[[Image.Image], Any],
+        skip_unreadable: bool = False,
+    ) -> None:
         self.samples = list(samples)
         self.transform = transform
+        self.skip_unreadable = skip_unreadable
 
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, position: int) -> tuple[Any, int, int]:
+    def __getitem__(self, position: int) -> tuple[Any, int, int] | Unreadable:
         path, label = self.samples[position]
-        return self.transform(load_image(path)), label, position
+        try:
+            image = load_image(path)
+        except ImageLoadError as exc:
+            if not self.skip_unreadable:
+                raise
+            return Unreadable(path, exc.reason)
+        return self.transform(image), label, position
+
+
+def collate_readable(items: list[Any]) -> tuple[Any, Any, Any, tuple[Unreadable, ...]]:
+    """A batch of the readable items, and the :class:`Unreadable` ones beside it.
+
+    Returns ``(images, labels, positions, unreadable)``; the first three are None
+    when no item of the batch could be read.
+    """
+    from torch.utils.data import default_collate
+
+    readable = [item for item in items if not isinstance(item, Unreadable)]
+    unreadable = tuple(item for item in items if isinstance(item, Unreadable))
+    if not readable:
+        return None, None, None, unreadable
+    images, labels, positions = default_collate(readable)
+    return images, labels, positions, unreadable
 
 
 def train_transform(

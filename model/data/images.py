@@ -202,7 +202,7 @@ def iter_image_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     """
     for item in paths:
         item = Path(item)
-        if not item.is_dir():
+        if not os.path.isdir(item):  # one that cannot be reached: its load says why
             yield item
             continue
         for root, dirs, files in os.walk(item):

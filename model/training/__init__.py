@@ -12,6 +12,7 @@ _EXPORTS = {
     "BatchProgress": "model.training.events",
     "DatasetChecked": "model.training.events",
     "EpochEnd": "model.training.events",
+    "ImageSkipped": "model.training.events",
     "TrainEvent": "model.training.events",
     "TrainingDone": "model.training.events",
     "TrainingStarted": "model.training.events",

@@ -25,6 +25,7 @@ replicas agree, setting ``INCEPTION_GUI_DIGEST_DIR`` makes every process write
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import replace
@@ -34,21 +35,32 @@ from typing import Any
 import torch
 
 from model.data.folders import DatasetReport, check_dataset
+from model.data.preprocess import Preprocess
 from model.device import resolve_device
 from model.errors import DeviceError, TrainingError
 from model.files import file_problem
 from model.training.config import RECIPE_FIELDS, TrainConfig, TrainControl, format_duration
 from model.training.distributed import join_world
-from model.training.events import BatchProgress, DatasetChecked, EpochEnd, TrainEvent, TrainingDone
+from model.training.events import (
+    BatchProgress,
+    DatasetChecked,
+    EpochEnd,
+    ImageSkipped,
+    TrainEvent,
+    TrainingDone,
+)
 from model.training.recipe import detect_precision
+from model.training.records import BestEpoch, EpochRecord
 from model.training.run_folder import LAST, holds_run
 from model.training.run_lock import RunFolderBusy, RunLock
 from model.training.trainer import Trainer
+from model.weights.loading import refused_pickle
 
 __all__ = [
     "BatchProgress",
     "DatasetChecked",
     "EpochEnd",
+    "ImageSkipped",
     "TrainConfig",
     "TrainControl",
     "TrainEvent",
@@ -63,7 +75,7 @@ __all__ = [
 
 def _state_path(resume: str) -> Path:
     path = Path(resume).expanduser()
-    if path.is_dir():
+    if os.path.isdir(path):  # False, not PermissionError, for a folder that cannot be entered
         path = path / LAST
     return path.with_name(path.name.removesuffix(".safetensors") + ".state.pt")
 
@@ -77,31 +89,109 @@ def load_resume_state(resume: str) -> dict[str, Any]:
         There is no state file, or it cannot be read.
     """
     path = _state_path(resume)
-    if not path.exists():
+    problem = file_problem(path, "a training state file")
+    if problem == "no such file":  # only then: a folder that cannot be entered is not "missing"
         raise TrainingError(
             f"cannot resume from '{resume}': '{path.name}' (the optimizer state) is not in "
             f"'{path.parent}'; to start a new run from those weights, use them as the weights"
         )
-    problem = file_problem(path, "a training state file")
     if problem is not None:  # before any open: a FIFO would block it for good
         raise TrainingError(f"cannot resume: '{path}' {problem}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise TrainingError(f"cannot resume: '{path}' is not readable ({exc})") from None
+        # Never torch's own message, which advises weights_only=False: it would run the file.
+        detail = "not a readable pickle" if "weights_only" in str(exc) else str(exc)
+        reason = refused_pickle(exc) or f"is not readable ({detail})"
+        raise TrainingError(f"cannot resume: '{path}' {reason}") from None
     if not isinstance(state, dict) or "model" not in state or "recipe" not in state:
         raise TrainingError(f"cannot resume: '{path}' is not a training state file")
+    damage = _state_damage(state)
+    if damage is not None:
+        raise TrainingError(f"cannot resume: '{path}' is damaged: {damage}")
     state["checkpoint_path"] = str(path.with_name(LAST))
+    state["state_path"] = str(path)
     return state
+
+
+# What resuming reads from a state file, and the type each field must have: a damaged or
+# doctored file is refused by field here, not deep in the run ("cannot convert float NaN
+# to integer"). The fields that may be missing, from older runs, have defaults.
+_STATE_FIELDS: dict[str, Any] = {
+    "epoch": int,
+    "model": dict,
+    "recipe": dict,
+    "class_names": list,
+    "transform_input": bool,
+    "preprocess": dict,
+    "started_from": str,
+    "optimizer": dict,
+    "scheduler": dict,
+}
+_OPTIONAL_STATE_FIELDS: dict[str, Any] = {
+    "history": list,
+    "best": (dict, type(None)),
+    "bad_epochs": int,
+    "lowest_loss": (int, float),
+    "scaler": dict,
+    "model_complete": bool,
+}
+
+
+def _state_damage(state: dict[str, Any]) -> str | None:
+    """What is wrong with a state file's fields, naming the field; None when nothing is."""
+    for key, kind in (_STATE_FIELDS | _OPTIONAL_STATE_FIELDS).items():
+        if key not in state:
+            if key in _STATE_FIELDS:
+                return f"the field '{key}' is missing"
+            continue
+        value = state[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            shown = (
+                repr(value)[:40] if isinstance(value, int | float | str) else type(value).__name__
+            )
+            return f"'{key}' must be {_kind_name(kind)}, not {shown}"
+    if state["epoch"] < 0 or state.get("bad_epochs", 0) < 0:
+        return "'epoch' and 'bad_epochs' must not be negative"
+    if math.isnan(state.get("lowest_loss", 0.0)):
+        return "'lowest_loss' is NaN"
+    if not all(isinstance(n, str) for n in state["class_names"]) or not state["class_names"]:
+        return "'class_names' must be a non-empty list of names"
+    if not all(isinstance(v, torch.Tensor) for v in state["model"].values()):
+        return "'model' must hold tensors only"
+    records = (
+        ("history", lambda h: [EpochRecord.from_dict(r) for r in h]),
+        ("best", BestEpoch.from_dict),
+        ("preprocess", Preprocess.from_dict),
+    )
+    for key, read in records:
+        try:
+            read(state.get(key))
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            return f"'{key}' cannot be read ({exc})"
+    return None
+
+
+def _kind_name(kind: Any) -> str:
+    names = {int: "a whole number", float: "a number", bool: "true or false", str: "a name"}
+    names |= {dict: "a mapping", list: "a list", type(None): "nothing"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names[k] for k in kinds if not (k is int and float in kinds))
 
 
 def _with_saved_recipe(config: TrainConfig, state: dict[str, Any]) -> TrainConfig:
     """The saved run's recipe, and its total of epochs unless ``config`` sets a new one."""
     recipe = state["recipe"]
-    config = replace(config, **{k: recipe[k] for k in RECIPE_FIELDS if k in recipe})
-    if config.epochs is None:
-        config = replace(config, epochs=int(recipe.get("epochs") or 0) or None)
-    done = int(state.get("epoch", 0))
+    try:
+        config = replace(config, **{k: recipe[k] for k in RECIPE_FIELDS if k in recipe})
+        if config.epochs is None:
+            config = replace(config, epochs=int(recipe.get("epochs") or 0) or None)
+    except (TypeError, ValueError) as exc:  # TrainConfig's checks name the field
+        raise TrainingError(
+            f"cannot resume: '{state['state_path']}' is damaged: its 'recipe' cannot be used "
+            f"({exc})"
+        ) from None
+    done = state["epoch"]
     if config.epochs is None or done >= config.epochs:
         raise TrainingError(
             f"the run in '{Path(state['checkpoint_path']).parent}' has already trained "
@@ -134,6 +224,9 @@ def train(
         First, always.
     BatchProgress, EpochEnd
         While training.
+    ImageSkipped
+        Once for each file that cannot be read any more (deleted or replaced
+        mid-run): it is left out, and the run goes on.
     TrainingDone
         Last, also after a cancel.
 

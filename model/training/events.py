@@ -16,6 +16,7 @@ __all__ = [
     "BatchProgress",
     "DatasetChecked",
     "EpochEnd",
+    "ImageSkipped",
     "TrainEvent",
     "TrainingDone",
     "TrainingStarted",
@@ -55,6 +56,21 @@ class BatchProgress:
 
 
 @dataclass(frozen=True)
+class ImageSkipped:
+    """A file that could not be read mid-run (deleted, or replaced): left out, the run goes on.
+
+    Said once a file; the run keeps trying it, so a file put back is trained on again.
+    Single-process runs only: processes that train together must step together, so
+    under torchrun such a file still stops the run.
+    """
+
+    path: str
+    reason: str  # in words, as the dataset check words it
+    epoch: int  # 1-based: the epoch that found it
+    skipped: int  # files skipped so far in the run, this one included
+
+
+@dataclass(frozen=True)
 class EpochEnd:
     """One epoch trained, validated and saved."""
 
@@ -86,6 +102,9 @@ class TrainingDone:
     per_class_accuracy: tuple[float, ...]  # recall of each class, 0..1 (0 without images)
     val_samples: tuple[tuple[str, int, int, float], ...]  # (path, true, predicted, loss)
     last_epoch: int = 0  # epoch number held by last.safetensors
+    unreadable: tuple[tuple[str, str], ...] = ()  # (path, reason) of files skipped mid-run
 
 
-TrainEvent = DatasetChecked | TrainingStarted | BatchProgress | EpochEnd | TrainingDone
+TrainEvent = (
+    DatasetChecked | TrainingStarted | BatchProgress | ImageSkipped | EpochEnd | TrainingDone
+)

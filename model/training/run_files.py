@@ -25,6 +25,7 @@ run left behind are removed when the next run in the folder starts.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -178,7 +179,13 @@ class RunFiles:
         return removed
 
     def save(self, epoch: int, snap: RunSnapshot, is_best: bool) -> None:
-        """Write last.safetensors, then (if best) best.safetensors, then the state file."""
+        """Write last.safetensors, then (if best) best.safetensors, then the state file.
+
+        Raises
+        ------
+        TrainingError
+            A file cannot be written (a full disk): one line naming it and the reason.
+        """
         weights = snap.weights()
         trains = set(snap.trainable)
         children = {name for name, _ in snap.network.named_children()}
@@ -208,10 +215,24 @@ class RunFiles:
             transform_input=self.start.transform_input,
             training=self.summary(epoch, snap),
         )
-        save_checkpoint(checkpoint, self.last)
-        if is_best:
-            _second_name(self.last, self.best)
-        atomic_write(self.state, lambda tmp: torch.save(state, tmp))
+        target = self.last
+        try:
+            save_checkpoint(checkpoint, self.last)
+            if is_best:
+                target = self.best
+                _second_name(self.last, self.best)
+            target = self.state
+            atomic_write(self.state, lambda tmp: _save_state(state, tmp))
+        except OSError as exc:  # a full disk, say: the run stops, the files written stay
+            kept = (
+                f"the last saved checkpoint, '{self.last}', is kept"
+                if self.last.exists()
+                else "no checkpoint was saved"
+            )
+            raise TrainingError(
+                f"cannot write '{target}' ({exc.strerror or exc}), so the run stopped at epoch "
+                f"{epoch}; {kept}"
+            ) from None
 
     def summary(self, epoch: int, snap: RunSnapshot) -> dict[str, Any]:
         """The training summary stored in the checkpoint: JSON-ready, for people and the GUI."""
@@ -249,6 +270,18 @@ class RunFiles:
             "best_val_accuracy": best.validation.val_accuracy if best else None,
             "history": [r.to_dict() for r in snap.history],
         }
+
+
+def _save_state(state: dict[str, Any], tmp: str) -> None:
+    """``torch.save`` to ``tmp``; a failed write (a full disk) comes out as the OSError it is."""
+    with open(tmp, "wb", buffering=0) as handle:  # unbuffered: the OSError reaches torch
+        try:
+            torch.save(state, handle)
+        except RuntimeError as exc:  # torch's writer wraps it: "unexpected pos 704 vs 598"
+            cause = exc.__context__
+            if isinstance(cause, OSError):
+                raise cause from None
+            raise OSError(errno.EIO, f"the write failed ({exc})", tmp) from None
 
 
 def _second_name(src: Path, dst: Path) -> None:

@@ -6,6 +6,7 @@ torch; :mod:`model.training.run_files` writes the files.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 __all__ = ["BEST", "LAST", "STATE", "holds_run"]
@@ -18,4 +19,6 @@ STATE = "last.state.pt"  # everything else a resumed run needs
 def holds_run(out_dir: str | Path) -> bool:
     """Whether ``out_dir`` holds a run's files, which a new run there would replace."""
     out = Path(out_dir).expanduser()
-    return any((out / name).exists() for name in (LAST, STATE))
+    # os.path.lexists: False, not PermissionError, where a folder on the way cannot be entered
+    # (writing there is refused later, with the reason); a dangling link still counts.
+    return any(os.path.lexists(out / name) for name in (LAST, STATE))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,13 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from model.data.folders import DatasetReport, ImageListDataset, train_transform
+from model.data.folders import (
+    DatasetReport,
+    ImageListDataset,
+    Unreadable,
+    collate_readable,
+    train_transform,
+)
 from model.data.preprocess import Preprocess
 from model.errors import PrecisionError, TrainingError
 from model.inference.tuning import measure_training
@@ -34,7 +40,13 @@ from model.training.evaluate import (
     val_logits,
     validate,
 )
-from model.training.events import BatchProgress, EpochEnd, TrainingDone, TrainingStarted
+from model.training.events import (
+    BatchProgress,
+    EpochEnd,
+    ImageSkipped,
+    TrainingDone,
+    TrainingStarted,
+)
 from model.training.recipe import (
     autocast,
     fit_schedule,
@@ -105,8 +117,18 @@ class Trainer:
         self.best: BestEpoch | None = None  # the best epoch, with its validation
         self.start_epoch, self.bad_epochs, self.lowest_loss = 1, 0, math.inf
         if resume is not None:
-            self._restore(resume)
+            try:
+                self._restore(resume)
+            except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+                raise TrainingError(  # its fields were checked at load: this is their contents
+                    f"cannot resume: '{resume['state_path']}' holds an optimizer or schedule "
+                    f"state that does not fit this run ({exc})"
+                ) from None
         self.features: dict[str, Cached] = {}
+        # Files that could not be read mid-run (path: reason), and the events not yet yielded.
+        self.unreadable: dict[str, str] = {}
+        self._unsaid: list[ImageSkipped] = []
+        self.epoch = self.start_epoch
         # Seconds of work, paused time left out: of the last whole epoch, and of
         # the last training and validation passes (for the ETA of epoch 1).
         self.epoch_s = self.train_s = self.val_s = 0.0
@@ -191,12 +213,15 @@ class Trainer:
         epochs, done, cancelled, stopped = self.config.epochs, 0, False, False
         last_epoch = self.start_epoch - 1
         for epoch in range(self.start_epoch, epochs + 1):
+            self.epoch = epoch
             if self.cached and not self.features and not (yield from self._cache(epoch, control)):
                 cancelled = True
                 break
+            yield from self._said()
             began = self._clock()
             train = yield from self._train_epoch(epoch, control)
             val = None if train is None else (yield from self._validate(epoch, control))
+            yield from self._said()
             if train is None or val is None:
                 cancelled = True
                 break
@@ -222,13 +247,28 @@ class Trainer:
     def _indices(self, n: int, epoch: int, shuffle: bool) -> list[int]:
         return self.world.share(n, epoch, shuffle, self.config.seed)
 
-    def _loader(self, samples, transform, batches: list[list[int]]) -> DataLoader:
-        return DataLoader(
-            ImageListDataset(samples, transform),
+    def _loader(self, samples, transform, batches: list[list[int]], fewest: int = 1):
+        # Processes must step together, so only a single process skips what it cannot read.
+        skip = not self.world.distributed
+        loader = DataLoader(
+            ImageListDataset(samples, transform, skip_unreadable=skip),
             batch_sampler=batches,
             num_workers=self.config.num_workers,
+            collate_fn=collate_readable,
             pin_memory=self.device.type == "cuda",
         )
+        return _ReadableBatches(loader, self._note, fewest)
+
+    def _note(self, item: Unreadable) -> None:
+        """A file that could not be read: counted, and said once."""
+        if item.path not in self.unreadable:
+            self.unreadable[item.path] = item.reason
+            count = len(self.unreadable)
+            self._unsaid.append(ImageSkipped(item.path, item.reason, self.epoch, count))
+
+    def _said(self) -> Iterator[ImageSkipped]:
+        while self._unsaid:
+            yield self._unsaid.pop(0)
 
     def _progress(self, phase, epoch, started, batch, batches, meter: Meter) -> BatchProgress:
         elapsed = max(self._clock() - started, 1e-9)
@@ -302,7 +342,8 @@ class Trainer:
         batches = batch_indices(
             self._indices(len(self.report.train_samples), epoch, True), c.batch_size
         )
-        for x, y, _ in self._loader(self.report.train_samples, transform, batches):
+        # BatchNorm in training needs two images: a batch that skipping left with one is skipped.
+        for x, y, _ in self._loader(self.report.train_samples, transform, batches, fewest=2):
             yield x, y
 
     def _count_train_batches(self) -> int:
@@ -327,6 +368,7 @@ class Trainer:
                     f"stopped{saved}; try a lower learning rate or gradient clipping"
                 )
             meter.add(loss, correct, len(y))
+            yield from self._said()
             yield self._progress("train", epoch, started, batch, batches, meter)
         self.train_s = self._clock() - started
         if self.config.train_from != "head":  # the statistics that learn; frozen ones stay
@@ -334,6 +376,12 @@ class Trainer:
                 if name in self.trainable:
                     self.world.average_buffers(child)
         total = Meter(*self.world.sum([meter.loss_sum, meter.correct, meter.seen]))
+        if not total.seen:  # every file is gone: the folder changed under the run
+            kept = f"; the last saved checkpoint is {self.files.last}" if epoch > 1 else ""
+            raise TrainingError(
+                f"no training image of '{self.config.data_dir}' could be read in epoch {epoch}, "
+                f"so the run stopped{kept}"
+            )
         return total.loss, total.accuracy
 
     # -- features and validation -------------------------------------------------------------
@@ -445,9 +493,30 @@ class Trainer:
             per_class_accuracy=best.per_class if best else (),
             val_samples=best.samples if best else (),
             last_epoch=last_epoch,
+            unreadable=tuple(self.unreadable.items()),
         )
 
 
 def _is_head(name: str) -> bool:
     """Whether a parameter belongs to a classifier: the main head or the aux head's last layer."""
     return name.startswith("fc.") or name.startswith("AuxLogits.fc.")
+
+
+class _ReadableBatches:
+    """A loader's batches without the files it could not read, which go to ``note``.
+
+    A batch that lost files and kept fewer than ``fewest`` is left out whole.
+    """
+
+    def __init__(self, loader: DataLoader, note: Callable[[Unreadable], None], fewest: int) -> None:
+        self.loader, self.note, self.fewest = loader, note, fewest
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        for x, y, positions, unreadable in self.loader:
+            for item in unreadable:
+                self.note(item)
+            if x is not None and (len(y) >= self.fewest or not unreadable):
+                yield x, y, positions

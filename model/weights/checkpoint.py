@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,11 +56,29 @@ class Checkpoint:
 
 
 def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike[str]) -> Path:
-    """Write ``ckpt`` to ``path`` atomically; return the path."""
+    """Write ``ckpt`` to ``path`` atomically; return the path.
+
+    Raises
+    ------
+    OSError
+        The file cannot be written (a full disk, a read-only folder), naming ``path``.
+    """
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in ckpt.state.items()}
-    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=ckpt.metadata()))
+
+    def write(tmp: str) -> None:
+        try:
+            save_file(tensors, tmp, metadata=ckpt.metadata())
+        except SafetensorError as exc:  # "I/O error: No space left on device (os error 28)"
+            code = re.search(r"\(os error (\d+)\)", str(exc))
+            if code is None:
+                raise
+            number = int(code.group(1))
+            raise OSError(number, os.strerror(number), str(path)) from None
+
+    atomic_write(path, write)
     return Path(path)
 
 

@@ -102,6 +102,8 @@ def network_from_state_dict(
     fc = state.get("fc.weight")
     if fc is None or fc.ndim != 2:
         raise CheckpointError(path, "has no classifier weights ('fc.weight')")
+    if fc.shape[0] == 0:  # else build_network's "num_classes must be at least 1, got 0"
+        raise CheckpointError(path, "has a classifier for no classes ('fc.weight' has 0 rows)")
     has_aux = any(k.startswith("AuxLogits.") for k in state)
     # Built on the meta device and given the state's own tensors: nothing is
     # allocated, initialised and then overwritten (0.15 s for v3).
@@ -147,12 +149,10 @@ def _load_torchvision_file(path: str) -> dict[str, torch.Tensor]:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        global_name = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
-        if global_name:  # a real pickle that would build objects or run code
+        refused = refused_pickle(exc)
+        if refused:  # a real pickle that would build objects or run code
             raise CheckpointError(
-                path,
-                "holds more than plain weights (it would create "
-                f"{global_name.group(1)}), so it was not loaded; only tensors are read",
+                path, f"{refused}, so it was not loaded; only tensors are read"
             ) from None
         raise CheckpointError(path, "is not a PyTorch checkpoint (not a readable pickle)") from None
     except Exception as exc:  # zip, EOF and format errors from torch.load
@@ -171,6 +171,19 @@ def _load_torchvision_file(path: str) -> dict[str, torch.Tensor]:
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise CheckpointError(path, "does not hold a state dict (a mapping of names to tensors)")
     return {k.removeprefix("module."): v for k, v in obj.items()}
+
+
+def refused_pickle(exc: Exception) -> str | None:
+    """What a pickle that ``torch.load(weights_only=True)`` refused would have done, or None.
+
+    torch's own message advises ``weights_only=False``, which would run whatever the
+    file holds: never the advice to give about a file from outside.
+    """
+    # "Unsupported global: GLOBAL x.y", "Trying to load unsupported GLOBAL posix.system ..."
+    found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+    if found:
+        return f"holds more than plain weights (it would create {found.group(1)})"
+    return None
 
 
 def _class_names_for(num_classes: int) -> tuple[str, ...]:

@@ -164,3 +164,44 @@ def head_config(backbone):
         return TrainConfig(str(data), str(out), **options)
 
     return make
+
+
+@pytest.fixture
+def unenterable(monkeypatch):
+    """``unenterable(folder)``: make ``folder`` mode 000, so nothing in it can be reached.
+
+    Root passes through mode bits, so where they do not stop this process, ``os.stat``,
+    ``os.scandir``, ``os.listdir`` and ``os.open`` are made to refuse what mode 000 refuses
+    (the folder's contents; listing or opening the folder itself) with the same error.
+    """
+    import errno
+    import os
+
+    locked = []
+
+    def make(folder):
+        folder.chmod(0)
+        locked.append(folder)
+        try:
+            os.scandir(folder).close()
+        except PermissionError:
+            return folder  # the bits apply: the real thing
+        inside = str(folder) + os.sep
+
+        def refusing(real, itself):
+            def call(path=".", *args, **kwargs):
+                name = "" if isinstance(path, int) else os.fspath(path)
+                if (itself and name == str(folder)) or name.startswith(inside):
+                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
+                return real(path, *args, **kwargs)
+
+            return call
+
+        monkeypatch.setattr(os, "stat", refusing(os.stat, itself=False))
+        for name in ("scandir", "listdir", "open"):
+            monkeypatch.setattr(os, name, refusing(getattr(os, name), itself=True))
+        return folder
+
+    yield make
+    for folder in locked:
+        folder.chmod(0o755)
