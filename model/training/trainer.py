@@ -27,7 +27,7 @@ from model.data.folders import (
 )
 from model.data.preprocess import Preprocess
 from model.errors import PrecisionError, TrainingError
-from model.inference.tuning import measure_training
+from model.inference.tuning import measure_inference, measure_training
 from model.network.inception import pool_after_conv
 from model.training.config import TrainConfig, TrainControl
 from model.training.distributed import World, write_digest
@@ -93,7 +93,7 @@ class Trainer:
         self.cached = config.train_from == "head" and config.cache_features
         self.net.to(device, memory_format=torch.channels_last)
         self.precision_reason = "asked for"
-        if config.precision == "auto" and not self.cached:
+        if config.precision == "auto":
             self._measure_precision()
         self.files = RunFiles(
             Path(config.out_dir).expanduser(),
@@ -135,18 +135,22 @@ class Trainer:
         self.paused_s = 0.0
 
     def _measure_precision(self) -> None:
-        """auto: time a training step in each candidate at this run's shape; keep the fastest.
+        """auto: time a training step (a prediction, for cached features) in each candidate.
 
         Every process measures; all take rank 0's choice, so that they train alike.
         """
-        set_train_mode(self.net, self.trainable)
-        choice = measure_training(
-            self.net,
-            self.device,
-            self.config.input_size,
-            min(self.config.batch_size, 32),
-            len(self.report.class_names),
-        )
+        if self.cached:  # the backbone only predicts (its features are cached): time that
+            self.net.eval()
+            choice = measure_inference(self.net, self.device, self.config.input_size)
+        else:
+            set_train_mode(self.net, self.trainable)
+            choice = measure_training(
+                self.net,
+                self.device,
+                self.config.input_size,
+                min(self.config.batch_size, 32),
+                len(self.report.class_names),
+            )
         chosen, reason = self.world.gather((choice.chosen, choice.reason))[0]
         self.precision, self.precision_reason = chosen, f"auto: {reason}"
 
