@@ -177,7 +177,7 @@ def test_the_precision_menu_shows_what_auto_measured(qtbot, settings, tiny_check
     figures = AutoChoice(
         "bf16",
         "bf16 is 1.80x as fast as fp32 here (10.0 ms against 18.0 ms)",
-        (Timing("fp32", 18.0), Timing("bf16", 10.0)),
+        (Timing("fp32", 18.0), Timing("bf16", 10.0), Timing("int8", 6.0, 0.97, 4.7, 100)),
         "key",
         False,
     )
@@ -193,6 +193,9 @@ def test_the_precision_menu_shows_what_auto_measured(qtbot, settings, tiny_check
     assert combo.itemText(combo.findData("auto")) == "Auto (bf16)"
     assert combo.itemText(combo.findData("fp32")) == "fp32 · 18 ms"
     assert combo.itemText(combo.findData("bf16")) == "bf16 · 10 ms"
+    # The guard's figures beside the time: int8 is faster but disagrees, so it was refused.
+    assert combo.itemText(combo.findData("int8")) == "int8 · 6 ms · top-1 97.0%"
+    assert "(refused)" in combo.itemData(combo.findData("int8"), Qt.ItemDataRole.ToolTipRole)
     assert "1.80x" in combo.itemData(combo.findData("auto"), Qt.ItemDataRole.ToolTipRole)
     assert win.session.state.precision == "bf16"  # the model switched, and the state says so
     assert "auto: bf16 is 1.80x" in win.status_label.text()
