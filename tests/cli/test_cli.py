@@ -190,3 +190,20 @@ def test_audit_names_the_misfiled_picture(tmp_path, make_dataset, backbone_file,
 def test_audit_of_a_missing_folder_is_an_error(tmp_path, capsys):
     assert main(["audit", str(tmp_path / "nowhere"), "--weights", "none"]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_classify_int8_calibrates_on_the_images_given_or_says_what_it_needs(
+    tiny_checkpoint, sample_images, tmp_path, capsys
+):
+    base = ["classify", "--weights", str(tiny_checkpoint), "--device", "cpu", "--precision"]
+    code = main([*base, "int8", str(sample_images[0])])  # one image: too few to calibrate on
+    assert code == 2 and "int8 needs at least 4 of your own images" in capsys.readouterr().err
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, p in enumerate(sample_images * 2):
+        (folder / f"{i}{p.suffix}").write_bytes(p.read_bytes())
+    code = main([*base, "int8", "--json", str(folder)])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["precision"] == "int8" and len(doc["images"]) == 6
+    assert doc["precision_choice"] == {"requested": "int8", "chosen": "int8", "reason": "asked for"}
+    assert main([*base, "int8", str(sample_images[0])]) == 0  # cached now: one image will do
