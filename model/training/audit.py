@@ -31,6 +31,7 @@ __all__ = [
     "AuditReport",
     "DuplicatePair",
     "Suspect",
+    "dataset_duplicates",
     "fit_linear_head",
     "near_duplicates",
     "out_of_sample_probabilities",
@@ -248,6 +249,45 @@ def pooled_features(
     return torch.cat(parts) if parts else torch.empty(0, 2048)
 
 
+def _features_of(samples, weights, input_size, device, progress, cancel) -> torch.Tensor | None:
+    """Pooled features of ``samples`` from the network in ``weights``, at its own input size."""
+    from model.data.preprocess import Preprocess
+    from model.device import resolve_device
+    from model.weights.loading import load_network
+
+    network, info = load_network(weights)
+    size = input_size or info.preprocess.crop_size
+    transform = Preprocess.for_size(size, base=info.preprocess).transform
+    return pooled_features(
+        network, samples, transform, resolve_device(device), progress=progress, cancel=cancel
+    )
+
+
+def dataset_duplicates(
+    report,
+    weights: str = "imagenet",
+    input_size: int | None = None,
+    device: str = "auto",
+    threshold: float = 0.97,
+    progress=None,
+    cancel=None,
+) -> tuple[DuplicatePair, ...] | None:
+    """Near-copies in a checked dataset (a :class:`~model.data.folders.DatasetReport`).
+
+    Its training and validation images as the run will split them, so a pair across the
+    split is a ``"leak"`` of that very run. This costs one forward pass an image (minutes
+    on a CPU for a thousand), which is why the dataset check itself, run on every edit of
+    the folder, does not do it. Returns None if ``cancel()`` said so.
+    """
+    samples = list(report.train_samples) + list(report.val_samples)
+    features = _features_of(samples, weights, input_size, device, progress, cancel)
+    if features is None:
+        return None
+    splits = ["train"] * len(report.train_samples) + ["val"] * len(report.val_samples)
+    paths, labels = [p for p, _ in samples], [label for _, label in samples]
+    return near_duplicates(features, paths, labels, splits, threshold)
+
+
 def audit_folder(
     data_dir: str,
     val_dir: str | None = None,
@@ -272,21 +312,13 @@ def audit_folder(
         The folder cannot be audited (the dataset check's errors, in words).
     """
     from model.data.folders import check_dataset
-    from model.data.preprocess import Preprocess
-    from model.device import resolve_device
     from model.errors import TrainingError
-    from model.weights.loading import load_network
 
     report = check_dataset(data_dir, val_dir=val_dir, val_fraction=0.0 if val_dir is None else 0.2)
     if not report.ok:
         raise TrainingError("; ".join(report.errors))
-    network, info = load_network(weights)
-    size = input_size or info.preprocess.crop_size
-    transform = Preprocess.for_size(size, base=info.preprocess).transform
     samples = list(report.train_samples) + list(report.val_samples)
-    features = pooled_features(
-        network, samples, transform, resolve_device(device), progress=progress, cancel=cancel
-    )
+    features = _features_of(samples, weights, input_size, device, progress, cancel)
     if features is None:
         return None
     n_train = len(report.train_samples)
