@@ -107,6 +107,8 @@ def run(name: str, root: Path, args) -> None:
     fit_s = time.perf_counter() - began
     k = len(swapped)
     ranked = [s.path for s in suspects]
+    if args.compare_fp64:
+        _compare_fp64(features, labels, paths, report.class_names, suspects, fit_s, k)
     at_k = len(set(ranked[:k]) & swapped)
     at_2k = len(set(ranked[: 2 * k]) & swapped)
     likely = [s.path for s in suspects if s.likely_issue]
@@ -118,6 +120,24 @@ def run(name: str, root: Path, args) -> None:
     )
 
 
+def _compare_fp64(features, labels, paths, names, suspects, fit_s, k) -> None:
+    """The same fit in float64, as the audit did before: its time, and where the ranking moves."""
+    began = time.perf_counter()
+    probs = out_of_sample_probabilities(features, labels, len(names), 5, dtype=torch.float64)
+    wide = rank_suspects(probs, labels, paths, names)
+    wide_s = time.perf_counter() - began
+    ours, theirs = [s.path for s in suspects], [s.path for s in wide]
+    moved = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), None)
+    where = "nowhere" if moved is None and len(ours) == len(theirs) else f"at rank {moved}"
+    gap = "" if moved is None else f" (scores {wide[moved].score:.4f} there)"
+    print(
+        f"  fit float64 {wide_s:.2f} s vs float32 {fit_s:.2f} s ({wide_s / fit_s:.1f}x); "
+        f"same first {k}: {len(set(ours[:k]) & set(theirs[:k]))}/{k}; suspects {len(theirs)} vs "
+        f"{len(ours)}; first order difference {where}{gap}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backbone", required=True, help="pretrained_backbone.py's output (.pth)")
@@ -125,6 +145,9 @@ def main() -> None:
     parser.add_argument("--swap", type=float, default=0.05, help="share of labels swapped")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--datasets", nargs="+", default=["digits", "textures"])
+    parser.add_argument(
+        "--compare-fp64", action="store_true", help="also fit the heads in float64, side by side"
+    )
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     print(

@@ -89,6 +89,7 @@ _EXPORTS = {
     "TrainingStarted": "model.training.events",
     "train": "model.training.engine",
     "audit_folder": "model.training.audit",
+    "dataset_duplicates": "model.training.audit",
     "detect_precision": "model.training.recipe",
     "WeightsInfo": "model.weights.loading",
     "load_network": "model.weights.loading",

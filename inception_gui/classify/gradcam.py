@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QLabel,
+    QSizePolicy,
     QSlider,
     QWidget,
 )
@@ -68,6 +69,9 @@ def layers_job(classifier) -> list[str]:
     return model.camera_layers(classifier.network)
 
 
+LABEL_CHARS = 40  # a class name is cut past this in the class combo (ImageNet's longest: 30)
+
+
 class CamControls(QWidget):
     """Show-why switch, class and layer pickers, and an opacity slider.
 
@@ -89,10 +93,13 @@ class CamControls(QWidget):
             "Grad-CAM: highlight the parts of the photo that drive the chosen class"
         )
         self.class_combo = QComboBox()
-        # Room for a label and its share ("tomato (31%)") before the layer's combo.
-        self.class_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
+        # As wide as its longest item ("American Staffordshire terrier (31.4%)"), so no
+        # splitter or window size clips it; a label past LABEL_CHARS is cut in the item
+        # (whole in its tooltip), so that a long folder name cannot widen the window.
+        self.class_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        policy = self.class_combo.sizePolicy()  # its hint is its least width, not only a wish
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Minimum)
+        self.class_combo.setSizePolicy(policy)
         self.class_combo.setMinimumContentsLength(12)
         self.layer_combo = QComboBox()
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -135,7 +142,11 @@ class CamControls(QWidget):
         """Offer the top-k ``(label, index, probability)`` of the shown image."""
         self.class_combo.clear()
         for label, index, prob in predictions:
-            self.class_combo.addItem(f"{label} ({prob:.1%})", index)
+            shown = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+            self.class_combo.addItem(f"{shown} ({prob:.1%})", index)
+            self.class_combo.setItemData(
+                self.class_combo.count() - 1, label, Qt.ItemDataRole.ToolTipRole
+            )
 
     def set_layers(self, layers: list[str], default: str = "Mixed_7c") -> None:
         current = self.layer_combo.currentText() or default

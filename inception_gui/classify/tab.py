@@ -34,7 +34,7 @@ from inception_gui.core.mime import image_from_mime, paths_from_mime
 from inception_gui.core.pictures import THUMB_SIDE
 from inception_gui.core.session import ModelSession, ModelState
 from inception_gui.core.workers import CancelToken, WorkerHub
-from inception_gui.widgets.common import image_filter
+from inception_gui.widgets.common import open_image_files
 
 __all__ = ["ClassifyTab"]
 
@@ -190,10 +190,8 @@ class ClassifyTab(QWidget):
         return False
 
     def _on_open_clicked(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Open images", self.last_folder, image_filter()
-        )
-        if files:
+        files = open_image_files(self, self.last_folder)
+        if files:  # the same road as a paste: a file that is no image gets a red row
             self.last_folder = str(Path(files[0]).parent)
             self.classify(files)
 

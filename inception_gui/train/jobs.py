@@ -10,7 +10,14 @@ import model
 from inception_gui.core.tokens import CancelToken
 from model.training.run_folder import holds_run as engine_rule
 
-__all__ = ["ControlToken", "check_job", "holds_run", "imagenet_on_disk", "train_job"]
+__all__ = [
+    "ControlToken",
+    "check_job",
+    "copies_job",
+    "holds_run",
+    "imagenet_on_disk",
+    "train_job",
+]
 
 
 def imagenet_on_disk() -> bool:
@@ -26,6 +33,13 @@ def holds_run(folder: str) -> bool:
 def check_job(folder: str, val_dir: str | None, val_fraction: float):
     """The dataset check (every image is opened), in a worker."""
     return model.check_dataset(folder, val_dir=val_dir, val_fraction=val_fraction)
+
+
+def copies_job(report, weights: str, input_size: int, token: CancelToken):
+    """Near-copies in a checked dataset (one pass of the network an image), in a worker."""
+    return model.dataset_duplicates(
+        report, weights=weights, input_size=input_size, cancel=token.is_set
+    )
 
 
 def train_job(config, control, report):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from inception_gui.core.mime import paths_from_mime
 from inception_gui.core.workers import WorkerHub
 from inception_gui.train.audit_dialog import AuditDialog
+from inception_gui.train.copies import CopyCheck
 from inception_gui.train.form import TrainSettings
 from inception_gui.train.jobs import ControlToken, check_job, holds_run, imagenet_on_disk, train_job
 from inception_gui.train.mistakes_dialog import MistakesDialog
@@ -120,6 +121,8 @@ class TrainTab(QWidget):
         self.report_view = QTextBrowser()
         self.report_view.setPlaceholderText("The dataset check appears here.")
         self.report_view.setMaximumHeight(170)
+        self.copies = CopyCheck(self._hub, self._copy_check_source)
+        self.copies.status.connect(self.status)
 
         self.settings = TrainSettings()
 
@@ -158,6 +161,7 @@ class TrainTab(QWidget):
         lv = QVBoxLayout(left)
         lv.addLayout(data)
         lv.addWidget(self.report_view)
+        lv.addWidget(self.copies)
         lv.addWidget(self.settings)
         lv.addStretch(1)
         lv.addLayout(buttons)
@@ -260,8 +264,21 @@ class TrainTab(QWidget):
 
     def _on_report_ready(self, report) -> None:
         self._report = report
+        self.copies.set_report(report)
         self.report_view.setHtml(report_html(report))
         self.start_button.setEnabled(report.ok and self._worker is None)
+
+    def _copy_check_source(self) -> tuple[str | None, int, str]:
+        """The near-copy check's features: the run's starting weights, else ImageNet's."""
+        recipe = self.settings.recipe()
+        weights = recipe["weights"]
+        if weights in (None, "none", "imagenet"):  # random weights' features tell nothing
+            weights = "imagenet" if imagenet_on_disk() else None
+        why_not = (
+            "Near-copies are found with a trained network's features: download the ImageNet "
+            "weights (the bar at the top), or choose a weights file to start from."
+        )
+        return weights, recipe["input_size"], why_not
 
     # Training ------------------------------------------------------------------------
     def config(self):
@@ -444,6 +461,7 @@ class TrainTab(QWidget):
         self.stop_button.setEnabled(running)
         self.use_button.setEnabled(not running and self._best_checkpoint() is not None)
         self.audit_button.setEnabled(not running and self._best_checkpoint() is not None)
+        self.copies.set_allowed(not running)
         inputs = (self.folder_edit, self.browse_button, self.val_edit, self.out_edit)
         for w in (*inputs, self.settings):
             w.setEnabled(not running)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSizePolicy,
     QWidget,
@@ -24,6 +28,7 @@ __all__ = [
     "PictureView",
     "PredictionBars",
     "image_filter",
+    "open_image_files",
     "picture_to_pixmap",
     "precision_combo",
 ]
@@ -172,6 +177,35 @@ class Banner(QFrame):
 def image_filter() -> str:
     """The file dialogs' image filter: the suffixes of the formats the loader reads, no others."""
     return dialog_filter()
+
+
+def open_image_files(parent: QWidget | None, folder: str) -> list[str]:
+    """The files a person picks in an "Open images" dialog: every one, whatever it is.
+
+    Qt's own dialog (used where the desktop offers none) keeps only the typed names
+    its filter shows: ``"notes.txt" "a.jpg"`` typed under the Images filter gives
+    a.jpg alone, and notes.txt is gone without a word. Those names are put back, so
+    each gets its row and its reason, as when the same paths are pasted.
+    """
+    dialog = QFileDialog(parent, "Open images", folder, image_filter())
+    dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+    try:
+        if not dialog.exec():
+            return []
+        files = dialog.selectedFiles()
+        given = {os.path.normpath(f) for f in files}
+        return files + [n for n in _typed_names(dialog) if os.path.normpath(n) not in given]
+    finally:
+        dialog.deleteLater()
+
+
+def _typed_names(dialog: QFileDialog) -> list[str]:
+    """The names in Qt's dialog's file name box, as paths (none for a desktop's dialog)."""
+    edit = dialog.findChild(QLineEdit, "fileNameEdit")
+    text = edit.text().strip() if edit is not None else ""
+    names = text.split('"')[1::2] if '"' in text else [text]  # Qt's quoting: "a" "b"
+    folder = dialog.directory().absolutePath()
+    return [os.path.join(folder, os.path.expanduser(name)) for name in names if name]
 
 
 WEIGHTS_FILTER = "Weights (*.safetensors *.pth *.pt);;All files (*)"

@@ -24,6 +24,7 @@ _EXPORTS = {
     "train": "model.training.engine",
     "audit_folder": "model.training.audit",
     "AuditReport": "model.training.audit",
+    "dataset_duplicates": "model.training.audit",
     "holds_run": "model.training.run_folder",
 }
 

@@ -17,7 +17,8 @@ questions cheap:
   contradiction (the same picture filed twice under different names).
 
 The heads are multinomial logistic regressions fitted with L-BFGS on standardised
-features, a few lines of torch: scikit-learn would add a 40 MB dependency for the same fit.
+features in float32, a few lines of torch: scikit-learn would add a 40 MB dependency for the
+same fit.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "AuditReport",
     "DuplicatePair",
     "Suspect",
+    "dataset_duplicates",
     "fit_linear_head",
     "near_duplicates",
     "out_of_sample_probabilities",
@@ -82,12 +84,17 @@ def fit_linear_head(
     num_classes: int,
     l2: float = 1e-3,
     iterations: int = 200,
+    dtype: torch.dtype = torch.float32,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """A multinomial logistic regression on standardised features, fitted to convergence.
 
     Returns ``(weight, bias, mean, std)``: logits are ``((x - mean) / std) @ weight.T + bias``.
+    float32 (the default) fits 2.2-2.8x faster than float64 on 2 cores, to the same loss
+    (0.009645 against 0.009644 on 1,438 real digit features, 114 iterations against 144);
+    the audit's ranking kept the same first k on real digits (89 swapped of 1,797), and its
+    order differed only between scores within 1e-3 of each other.
     """
-    x = features.double()
+    x = features.to(dtype)
     mean, std = x.mean(0), x.std(0) + 1e-6
     x = (x - mean) / std
     weight = torch.zeros(num_classes, x.shape[1], dtype=x.dtype, requires_grad=True)
@@ -131,19 +138,24 @@ def out_of_sample_probabilities(
     folds: int = 5,
     seed: int = 0,
     l2: float = 1e-3,
+    dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
-    """Class probabilities for every image from a head that never saw it (``N x C``)."""
+    """Class probabilities for every image from a head that never saw it (``N x C``).
+
+    ``dtype`` is the heads' (see :func:`fit_linear_head`); the result is float32.
+    """
     labels = labels.long()
     fold = _fold_of(labels, folds, seed)
-    probs = torch.zeros(len(labels), num_classes, dtype=torch.float64)
+    probs = torch.zeros(len(labels), num_classes)
     for k in range(folds):
         held = fold == k
         if not held.any() or held.all():
             continue
-        weight, bias, mean, std = fit_linear_head(features[~held], labels[~held], num_classes, l2)
-        x = (features[held].double() - mean) / std
-        probs[held] = torch.softmax(x @ weight.T + bias, dim=1)
-    return probs.float()
+        fit = fit_linear_head(features[~held], labels[~held], num_classes, l2, dtype=dtype)
+        weight, bias, mean, std = fit
+        x = (features[held].to(dtype) - mean) / std
+        probs[held] = torch.softmax(x @ weight.T + bias, dim=1).float()
+    return probs
 
 
 def rank_suspects(
@@ -248,6 +260,45 @@ def pooled_features(
     return torch.cat(parts) if parts else torch.empty(0, 2048)
 
 
+def _features_of(samples, weights, input_size, device, progress, cancel) -> torch.Tensor | None:
+    """Pooled features of ``samples`` from the network in ``weights``, at its own input size."""
+    from model.data.preprocess import Preprocess
+    from model.device import resolve_device
+    from model.weights.loading import load_network
+
+    network, info = load_network(weights)
+    size = input_size or info.preprocess.crop_size
+    transform = Preprocess.for_size(size, base=info.preprocess).transform
+    return pooled_features(
+        network, samples, transform, resolve_device(device), progress=progress, cancel=cancel
+    )
+
+
+def dataset_duplicates(
+    report,
+    weights: str = "imagenet",
+    input_size: int | None = None,
+    device: str = "auto",
+    threshold: float = 0.97,
+    progress=None,
+    cancel=None,
+) -> tuple[DuplicatePair, ...] | None:
+    """Near-copies in a checked dataset (a :class:`~model.data.folders.DatasetReport`).
+
+    Its training and validation images as the run will split them, so a pair across the
+    split is a ``"leak"`` of that very run. This costs one forward pass an image (minutes
+    on a CPU for a thousand), which is why the dataset check itself, run on every edit of
+    the folder, does not do it. Returns None if ``cancel()`` said so.
+    """
+    samples = list(report.train_samples) + list(report.val_samples)
+    features = _features_of(samples, weights, input_size, device, progress, cancel)
+    if features is None:
+        return None
+    splits = ["train"] * len(report.train_samples) + ["val"] * len(report.val_samples)
+    paths, labels = [p for p, _ in samples], [label for _, label in samples]
+    return near_duplicates(features, paths, labels, splits, threshold)
+
+
 def audit_folder(
     data_dir: str,
     val_dir: str | None = None,
@@ -272,21 +323,13 @@ def audit_folder(
         The folder cannot be audited (the dataset check's errors, in words).
     """
     from model.data.folders import check_dataset
-    from model.data.preprocess import Preprocess
-    from model.device import resolve_device
     from model.errors import TrainingError
-    from model.weights.loading import load_network
 
     report = check_dataset(data_dir, val_dir=val_dir, val_fraction=0.0 if val_dir is None else 0.2)
     if not report.ok:
         raise TrainingError("; ".join(report.errors))
-    network, info = load_network(weights)
-    size = input_size or info.preprocess.crop_size
-    transform = Preprocess.for_size(size, base=info.preprocess).transform
     samples = list(report.train_samples) + list(report.val_samples)
-    features = pooled_features(
-        network, samples, transform, resolve_device(device), progress=progress, cancel=cancel
-    )
+    features = _features_of(samples, weights, input_size, device, progress, cancel)
     if features is None:
         return None
     n_train = len(report.train_samples)

@@ -107,13 +107,31 @@ def read_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         # hold the file open (Windows could not replace it; a rewrite would change it).
         state = load(Path(path).read_bytes())
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(path, f"is not a readable safetensors file ({exc})") from None
+        raise CheckpointError(path, _safetensors_reason(exc)) from None
     if METADATA_KEY not in meta:
         return _foreign_checkpoint(state)
     try:
         return _from_metadata(path, state, meta[METADATA_KEY])
     except ValueError as exc:
         raise CheckpointError(path, f"has damaged Inception GUI metadata: {exc}") from None
+
+
+_SAFETENSORS_PREFIX = "Error while deserializing header: "  # on each of its messages
+
+
+def _safetensors_reason(exc: Exception) -> str:
+    """What a safetensors failure means, in words ("header too large" means "not ours")."""
+    text = str(exc)
+    if "not fully covered" in text:
+        return "is cut short (its header names more bytes than the file holds)"
+    if "header too small" in text or "invalid header length" in text:
+        return "is cut short, or is not a safetensors file"
+    if "header too large" in text:
+        return "is not a safetensors file (no safetensors header at its start)"
+    if "invalid JSON" in text or "invalid type" in text:
+        return "is not a safetensors file, or its header is damaged"
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else text
+    return f"is not a readable safetensors file ({detail.removeprefix(_SAFETENSORS_PREFIX)})"
 
 
 def _from_metadata(path: str, state: dict[str, torch.Tensor], text: str) -> Checkpoint:

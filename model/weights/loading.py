@@ -154,10 +154,9 @@ def _load_torchvision_file(path: str) -> dict[str, torch.Tensor]:
             raise CheckpointError(
                 path, f"{refused}, so it was not loaded; only tensors are read"
             ) from None
-        raise CheckpointError(path, "is not a PyTorch checkpoint (not a readable pickle)") from None
+        raise CheckpointError(path, _NOT_A_PICKLE) from None
     except Exception as exc:  # zip, EOF and format errors from torch.load
-        reason = str(exc) if len(str(exc)) > 8 else "torch.load cannot read it"
-        raise CheckpointError(path, f"is not a PyTorch checkpoint ({reason})") from None
+        raise CheckpointError(path, _torch_load_reason(exc, path)) from None
     if isinstance(obj, dict) and "recipe" in obj and "optimizer" in obj:
         raise CheckpointError(
             path,
@@ -186,6 +185,34 @@ def refused_pickle(exc: Exception) -> str | None:
     return None
 
 
+_NOT_A_PICKLE = "is not a PyTorch checkpoint (not a pickle of tensors)"
+
+
+def _torch_load_reason(exc: Exception, path: str) -> str:
+    """What a ``torch.load`` failure means, in words (not miniz's or the unpickler's).
+
+    A truncated archive gives a paragraph about miniz's central directory; a file
+    that starts with ``.`` (a pickle's STOP with nothing on the stack) gives
+    "pop from empty list"; a zip whose pickle is empty, an EOFError with no text.
+    """
+    text = str(exc)
+    if "central directory" in text or (isinstance(exc, OSError) and _is_zip(path)):
+        return "is cut short, or is not a PyTorch checkpoint at all"  # OSError: cut mid-way
+    if "PytorchStreamReader" in text or "inline_container" in text:
+        return "is a zip archive, but not a PyTorch checkpoint (or a damaged one)"
+    if isinstance(exc, EOFError) or "unexpected EOF" in text:
+        return "is cut short (it ends in the middle of the checkpoint)"
+    if "legacy .tar format" in text:
+        return "is a tar archive (PyTorch's old format), which cannot be read without running code"
+    return _NOT_A_PICKLE
+
+
+def _is_zip(path: str) -> bool:
+    """The file starts as a zip archive does (as torch.save's files do)."""
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
 def _class_names_for(num_classes: int) -> tuple[str, ...]:
     if num_classes == 1000:
         return imagenet_categories()
@@ -196,6 +223,8 @@ def _load_file(path: Path, variant: Variant | str | None) -> tuple[Inception3, W
     problem = file_problem(path, "a weights file")
     if problem is not None:  # before any open: a FIFO would block it for good
         raise CheckpointError(str(path), problem)
+    if path.stat().st_size == 0:
+        raise CheckpointError(str(path), "is empty (0 bytes), not a weights file")
     if path.suffix.lower() == ".safetensors":
         ckpt = read_checkpoint(path)
         net = network_from_state_dict(ckpt.state, str(path), variant, ckpt.transform_input)

@@ -86,15 +86,23 @@ def test_the_file_dialogs_offer_exactly_the_loaders_suffixes():
             assert registered[suffix] == fmt
 
 
-def test_the_classify_tab_open_dialog_uses_that_filter(window, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog
+def test_the_classify_tab_open_dialog_uses_that_filter(window):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QFileDialog
 
     from inception_gui.widgets.common import image_filter
 
     seen = []
-    monkeypatch.setattr(
-        QFileDialog, "getOpenFileNames", lambda *args: (seen.append(args[-1]), ([], ""))[1]
-    )
+
+    def look_and_close():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QFileDialog):
+            QTimer.singleShot(50, look_and_close)
+            return
+        seen.append(";;".join(dialog.nameFilters()))
+        dialog.reject()
+
+    QTimer.singleShot(0, look_and_close)
     window.classify_tab._on_open_clicked()
     assert seen == [image_filter()]
 

@@ -249,3 +249,42 @@ def test_a_file_named_twice_in_a_drop_is_classified_once(window, tmp_path, wait_
     wait_idle(tab, 3)
     assert sorted(tab.results.item(r).source for r in range(3)) == sorted(map(str, paths))
     assert "skipped 1 duplicate" in window.status_label.text()
+
+
+def test_a_non_image_typed_in_open_images_gets_its_red_row_as_when_pasted(
+    window, qtbot, sample_images, tmp_path, wait_idle
+):
+    # Qt's own file dialog, two names typed into it: under the Images filter it
+    # returned the image alone, and the text file vanished without a word.
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QFileDialog, QLineEdit, QListView
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    photo = tmp_path / "photo.jpeg"
+    photo.write_bytes(sample_images[0].read_bytes())
+    tab = window.classify_tab
+    tab.last_folder = str(tmp_path)
+
+    def type_names():
+        dialog = QApplication.activeModalWidget()
+        view = dialog.findChild(QListView, "listView") if dialog else None
+        if not isinstance(dialog, QFileDialog) or not view.model().rowCount(view.rootIndex()):
+            QTimer.singleShot(50, type_names)  # until the folder is listed, as a person sees it
+            return
+        edit = dialog.findChild(QLineEdit, "fileNameEdit")
+        edit.setText('"notes.txt" "photo.jpeg"')  # the dialog completes names as they change
+        dialog.accept()  # what Open does (a Return could go to the name completer's popup)
+
+    QTimer.singleShot(0, type_names)
+    tab._on_open_clicked()
+    wait_idle(tab, 2)
+    opened = {tab.results.item(r).source: tab.results.item(r).error for r in range(2)}
+    assert opened[str(photo)] is None
+    assert "not an image" in opened[str(notes)]
+
+    tab.clear()
+    QApplication.clipboard().setText(str(notes))
+    tab.paste()
+    wait_idle(tab, 1)
+    assert tab.results.item(0).error == opened[str(notes)]  # the same row, the same reason
