@@ -46,9 +46,8 @@ def _channels(data: dict[str, Any], key: str, positive: bool) -> tuple[float, fl
 class Preprocess:
     """How an RGB image becomes the network's input tensor.
 
-    The defaults are torchvision's for ``Inception_V3_Weights.IMAGENET1K_V1``;
-    :func:`imagenet_preprocess` reads them from torchvision rather than trusting
-    these literals.
+    The defaults are torchvision's for ``Inception_V3_Weights.IMAGENET1K_V1``
+    (tests/model/data/test_preprocess.py checks them against torchvision's record).
     """
 
     crop_size: int = 299  # side of the square centre crop fed to the network
@@ -146,14 +145,16 @@ def to_input(
 
 
 def imagenet_preprocess() -> Preprocess:
-    """The preprocessing torchvision publishes with the ImageNet weights."""
-    from torchvision.models import Inception_V3_Weights
+    """The preprocessing torchvision publishes with the ImageNet weights.
 
-    preset = Inception_V3_Weights.IMAGENET1K_V1.transforms()
+    ``Inception_V3_Weights.IMAGENET1K_V1.transforms()``'s figures, written out so that
+    loading weights does not import torchvision (1 s); tests/model/data/test_preprocess.py
+    checks them against torchvision's.
+    """
     return Preprocess(
-        crop_size=int(preset.crop_size[0]),
-        resize_size=int(preset.resize_size[0]),
-        mean=tuple(preset.mean),
-        std=tuple(preset.std),
-        interpolation=preset.interpolation.value,
+        crop_size=299,
+        resize_size=342,
+        mean=(0.485, 0.456, 0.406),
+        std=(0.229, 0.224, 0.225),
+        interpolation="bilinear",
     )

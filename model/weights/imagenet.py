@@ -25,20 +25,21 @@ ProgressCallback = Callable[[int, int], None]  # (bytes done, bytes total or 0 i
 CancelCheck = Callable[[], bool]  # returns True to stop a download
 
 
-def _imagenet_weights():
-    from torchvision.models import Inception_V3_Weights
-
-    return Inception_V3_Weights.IMAGENET1K_V1
+# torchvision's Inception_V3_Weights.IMAGENET1K_V1 record, as constants so that the way to
+# "Ready" does not import torchvision (1 s); tests/model/weights/test_weights.py checks them.
+IMAGENET_URL = "https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth"
 
 
 def imagenet_categories() -> tuple[str, ...]:
-    """The 1000 ImageNet labels from torchvision's weights metadata."""
-    return tuple(_imagenet_weights().meta["categories"])
+    """The 1000 ImageNet labels, as torchvision's weights metadata gives them."""
+    from model.weights.imagenet_labels import IMAGENET_CATEGORIES
+
+    return IMAGENET_CATEGORIES
 
 
 def imagenet_cache_path() -> Path:
     """Where torch hub keeps (or will keep) the ImageNet checkpoint."""
-    filename = os.path.basename(_imagenet_weights().url)
+    filename = os.path.basename(IMAGENET_URL)
     return Path(torch.hub.get_dir()) / "checkpoints" / filename
 
 
@@ -83,7 +84,7 @@ def download_imagenet_weights(
     target = imagenet_cache_path()
     if target.is_file():
         return target
-    url = url or _imagenet_weights().url
+    url = url or IMAGENET_URL
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:

@@ -108,10 +108,8 @@ def test_closing_during_a_job_leaves_no_thread_running(window, qtbot, tmp_path, 
 def test_download_imagenet_weights_with_progress(qtbot, settings, tmp_path, monkeypatch):
     """The real download code, fed from a local file URL (no test reaches the network)."""
     import hashlib
-    from types import SimpleNamespace
 
     import torch
-    import torchvision
 
     from inception_gui.main_window import MainWindow
     from model import build_network
@@ -121,9 +119,7 @@ def test_download_imagenet_weights_with_progress(qtbot, settings, tmp_path, monk
     torch.save(build_network("v3", init_weights=False).state_dict(), served)
     digest = hashlib.sha256(served.read_bytes()).hexdigest()[:8]
     served = served.rename(tmp_path / f"inception_v3_test-{digest}.pth")
-    real = torchvision.models.Inception_V3_Weights.IMAGENET1K_V1
-    fake = SimpleNamespace(url=served.as_uri(), meta=real.meta, transforms=real.transforms)
-    monkeypatch.setattr(weights_module, "_imagenet_weights", lambda: fake)
+    monkeypatch.setattr(weights_module, "IMAGENET_URL", served.as_uri())
 
     settings.setValue("weights", "none")
     win = MainWindow(settings)

@@ -28,6 +28,7 @@ def test_the_recipe_is_torchvisions():
     preset = Inception_V3_Weights.IMAGENET1K_V1.transforms()
     assert (ours.crop_size, ours.resize_size) == (preset.crop_size[0], preset.resize_size[0])
     assert ours.mean == tuple(preset.mean) and ours.std == tuple(preset.std)
+    assert ours.interpolation == preset.interpolation.value
 
 
 @pytest.mark.parametrize(

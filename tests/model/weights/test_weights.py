@@ -5,7 +5,6 @@ import itertools
 import os
 import pickle
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -69,9 +68,7 @@ def test_imagenet_download_failure_is_clear_and_leaves_nothing(tmp_path):
 
 
 def _fake_weights(monkeypatch, url):
-    real = torchvision.models.Inception_V3_Weights.IMAGENET1K_V1
-    fake = SimpleNamespace(url=url, meta=real.meta, transforms=real.transforms)
-    monkeypatch.setattr(weights_module, "_imagenet_weights", lambda: fake)
+    monkeypatch.setattr(weights_module, "IMAGENET_URL", url)
 
 
 def test_imagenet_download_reports_progress_verifies_and_caches(tmp_path, monkeypatch, v3_state):
@@ -270,3 +267,25 @@ def test_pickle_with_code_is_refused(tmp_path, capsys):
 def test_imagenet_weights_only_exist_for_v3():
     with pytest.raises(ValueError, match="'v3' variant only"):
         load_network("imagenet", "paper", download=False)
+
+
+def test_the_imagenet_record_is_torchvisions_without_importing_it():
+    """The file name, its address and the 1000 labels are torchvision's, and reading them
+    (as every load does on the way to "Ready") does not import torchvision (1 s)."""
+    import subprocess
+    import sys
+
+    from torchvision.models import Inception_V3_Weights
+
+    from model.weights import imagenet
+
+    record = Inception_V3_Weights.IMAGENET1K_V1
+    assert record.url == imagenet.IMAGENET_URL
+    assert imagenet.imagenet_categories() == tuple(record.meta["categories"])
+    assert imagenet.imagenet_cache_path().name == record.url.rsplit("/", 1)[-1]
+    code = (
+        "import sys; from model import load_network; load_network('none'); "
+        "print('torchvision' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
