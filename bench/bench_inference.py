@@ -202,6 +202,8 @@ def torchvision_paths(checkpoint: Path, info) -> list[Path_]:
             program.save(str(onnx_path), external_data=False)
             options = ort.SessionOptions()
             options.intra_op_num_threads = torch.get_num_threads()
+            # as the app's int8 session: no busy-waiting that would slow the next path timed
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(
                 str(onnx_path), options, providers=["CPUExecutionProvider"]
             )

@@ -108,18 +108,6 @@ def _logits(run: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor) -
         )
 
 
-def _median_ms(run: Callable[[torch.Tensor], object], x: torch.Tensor, repeats: int = 5) -> float:
-    with torch.inference_mode():
-        for _ in range(2):
-            run(x)
-        times = []
-        for _ in range(repeats):
-            began = time.perf_counter()
-            run(x)
-            times.append((time.perf_counter() - began) * 1000)
-    return statistics.median(times)
-
-
 def int8_network(network: Inception3, crop_size: int, own: OwnImages | None) -> Int8Network:
     """The int8 network for ``network``: from the cache, or quantized on ``own`` images."""
     found = cached_int8_network(network, crop_size)
@@ -142,40 +130,53 @@ def check_candidates(
 ) -> tuple[AutoChoice, FastNetwork | Int8Network | None]:
     """Check each measured format (and int8 where it pays) against fp32 on ``own`` images.
 
-    Returns the new choice and the network to predict with for it (None for fp32).
+    Every candidate is then timed again, all in the same alternating rounds, so that the
+    figures compared come from one moment (a cached figure may date from a busy one).
+    Returns the new choice and the network to predict with for it.
     """
     calibration, held = own
     k = min(5, network.num_classes)
     fp32 = build_fast_network(network, device, Precision.FP32, crop_size)
     reference = _logits(fp32, held)
-    del fp32
-    checked: list[Timing] = []
-    networks: dict[str, FastNetwork | Int8Network] = {}
+    checked: dict[str, Timing] = {"fp32": Timing("fp32", 0.0)}
+    networks: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"fp32": fp32}
     for timing in choice.timings:
         if timing.precision in ("fp32", "int8"):
-            checked.append(timing)
             continue
         fast = build_fast_network(network, device, Precision(timing.precision), crop_size)
         found = agreement(reference, _logits(fast, held), k)
-        checked.append(replace(timing, top1=found.top1, top5=found.top5, images=found.images, k=k))
+        checked[timing.precision] = Timing(
+            timing.precision, 0.0, found.top1, found.top5, found.images, k
+        )
         networks[timing.precision] = fast
-    if not checked:  # nothing was timed (one format only): fp32 is the only measure
-        x = held[:1]
-        fp32 = build_fast_network(network, device, Precision.FP32, crop_size)
-        checked.append(Timing("fp32", _median_ms(fp32, x)))
     if int8_refusal(device) is None and has_int8_units():
         with contextlib.suppress(PrecisionError, OSError, RuntimeError):
             model = int8_network(network, crop_size, (calibration, held))
             found = agreement(reference, _logits(model, held), k)
             remember_guard(model, found)
-            ms = _median_ms(model, held[:1])
-            checked = [t for t in checked if t.precision != "int8"]
-            checked.append(Timing("int8", ms, found.top1, found.top5, found.images, k))
+            checked["int8"] = Timing("int8", 0.0, found.top1, found.top5, found.images, k)
             networks["int8"] = model
-    chosen, reason = choose(checked)
-    return replace(choice, chosen=chosen, reason=reason, timings=tuple(checked)), networks.get(
-        chosen
-    )
+    times = _alternating_ms(networks, held[:1])
+    timings = tuple(replace(t, ms=times[name]) for name, t in checked.items())
+    chosen, reason = choose(timings)
+    return replace(choice, chosen=chosen, reason=reason, timings=timings), networks.get(chosen)
+
+
+def _alternating_ms(
+    networks: dict[str, Callable[[torch.Tensor], object]], x: torch.Tensor, rounds: int = 5
+) -> dict[str, float]:
+    """Median milliseconds of each network on ``x``, one call of each a round."""
+    times: dict[str, list[float]] = {name: [] for name in networks}
+    with torch.inference_mode():
+        for run in networks.values():  # warm-up: packing, allocator, caches
+            run(x)
+            run(x)
+        for _ in range(rounds):
+            for name, run in networks.items():
+                began = time.perf_counter()
+                run(x)
+                times[name].append((time.perf_counter() - began) * 1000)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def tuning_enabled() -> bool:

@@ -172,6 +172,9 @@ class Int8Network:
         options.intra_op_num_threads = torch.get_num_threads()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # the console is the person's, not the engine's
+        # No busy-waiting between calls: spinning threads would take the cores from torch's
+        # own work (decoding, Grad-CAM, the fp32 runs that auto times beside this one).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = path
         self.guard = guard
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
