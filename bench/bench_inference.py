@@ -116,7 +116,10 @@ def fit_checkpoint(backbone: str, data: Path, out: Path) -> Path:
             network.forward_head(
                 network.forward_features(
                     torch.stack(
-                        [transform(Image.open(f).convert("RGB")) for f, _ in files[i : i + 16]]
+                        [
+                            transform(Image.open(f, formats=["JPEG"]).convert("RGB"))
+                            for f, _ in files[i : i + 16]
+                        ]
                     )
                 ),
                 pre_logits=True,
@@ -151,7 +154,7 @@ class Path_:
         if self.classify:
             return [p.index for p in self.classify([path])[0]]
         with torch.inference_mode():
-            x = self.preprocess(Image.open(path).convert("RGB")).unsqueeze(0)
+            x = self.preprocess(Image.open(path, formats=["JPEG"]).convert("RGB")).unsqueeze(0)
             return self.logits(x).softmax(1).topk(5).indices[0].tolist()
 
     def folder(self, paths: list[Path], batch: int = 8) -> None:
@@ -161,7 +164,10 @@ class Path_:
         with torch.inference_mode():
             for i in range(0, len(paths), batch):
                 x = torch.stack(
-                    [self.preprocess(Image.open(p).convert("RGB")) for p in paths[i : i + batch]]
+                    [
+                        self.preprocess(Image.open(p, formats=["JPEG"]).convert("RGB"))
+                        for p in paths[i : i + batch]
+                    ]
                 )
                 self.logits(x).softmax(1).topk(5)
 
@@ -221,7 +227,9 @@ def torchvision_paths(checkpoint: Path, info) -> list[Path_]:
 def _calibration(data: Path, tf, count: int = 32) -> torch.Tensor:
     files = sorted((data / "train").rglob("*.jpg"))
     step = max(1, len(files) // count)
-    return torch.stack([tf(Image.open(f).convert("RGB")) for f in files[::step][:count]])
+    return torch.stack(
+        [tf(Image.open(f, formats=["JPEG"]).convert("RGB")) for f in files[::step][:count]]
+    )
 
 
 def fx_int8(tv, tf) -> list[Path_]:
@@ -327,7 +335,10 @@ def main(argv: list[str] | None = None) -> int:
                 [
                     p.logits(
                         torch.stack(
-                            [p.preprocess(Image.open(f).convert("RGB")) for f in held[i : i + 16]]
+                            [
+                                p.preprocess(Image.open(f, formats=["JPEG"]).convert("RGB"))
+                                for f in held[i : i + 16]
+                            ]
                         )
                     )
                     for i in range(0, len(held), 16)

@@ -110,15 +110,15 @@ def _logits(run: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor) -
 
 def int8_network(network: Inception3, crop_size: int, own: OwnImages | None) -> Int8Network:
     """The int8 network for ``network``: from the cache, or quantized on ``own`` images."""
+    if own is not None:
+        return build_int8_network(network, crop_size, own[0])  # the cached one if there is one
     found = cached_int8_network(network, crop_size)
-    if found is not None:
-        return found
-    if own is None:
+    if found is None:
         raise PrecisionError(
             f"int8 needs at least {INT8_IMAGES_NEEDED} of your own images to calibrate on: "
             "classify a few photos first (or load a model trained here), then choose int8"
         )
-    return build_int8_network(network, crop_size, own[0])
+    return found
 
 
 def check_candidates(

@@ -193,16 +193,27 @@ def _guard_file(model_path: Path) -> Path:
     return model_path.with_suffix(".json")
 
 
+def _model_path(network: Inception3, crop_size: int) -> Path:
+    """Where the quantized model of these weights is cached (hashes the weights: 0.1 s)."""
+    return _cache_root() / f"{_cache_stem(network, crop_size)}.onnx"
+
+
 def cached_int8_network(network: Inception3, crop_size: int) -> Int8Network | None:
     """The quantized model already on disk for these weights, or None."""
     if int8_refusal(torch.device("cpu")) is not None:
         return None
-    path = _cache_root() / f"{_cache_stem(network, crop_size)}.onnx"
-    if not path.is_file():
+    return _open_cached(_model_path(network, crop_size))
+
+
+def _open_cached(path: Path) -> Int8Network | None:
+    if not path.is_file():  # a regular file only: anything else is not ours to open
         return None
     guard = None
+    guard_file = _guard_file(path)
     with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-        guard = Agreement(**json.loads(_guard_file(path).read_text(encoding="utf-8"))["guard"])
+        if guard_file.is_file():
+            doc = json.loads(guard_file.read_text(encoding="utf-8"))
+            guard = Agreement(**doc["guard"])
     try:
         return Int8Network(path, guard)
     except Exception:  # a damaged cache file costs a new quantization, nothing more
@@ -242,12 +253,12 @@ def build_int8_network(
     if calibration.ndim != 4 or calibration.shape[0] == 0:
         raise PrecisionError("int8 needs a few of your images to calibrate on; none were given")
     with _build_lock:
-        found = cached_int8_network(network, crop_size)
+        target = _model_path(network, crop_size)
+        found = _open_cached(target)
         if found is not None:
             return found
-        root = _cache_root()
+        root = target.parent
         root.mkdir(parents=True, exist_ok=True)
-        target = root / f"{_cache_stem(network, crop_size)}.onnx"
         with tempfile.TemporaryDirectory(dir=root, prefix=".quantizing-") as work:
             _quantize(network, crop_size, calibration, Path(work), target)
         return Int8Network(target)

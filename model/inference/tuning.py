@@ -30,6 +30,7 @@ import torch
 
 from model.errors import PrecisionError
 from model.files import atomic_write
+from model.inference.int8 import Agreement
 from model.network.fastpath import build_fast_network
 from model.network.inception import Inception3
 from model.precision import Precision, _cpu_has_fast, resolve_precision
@@ -72,8 +73,6 @@ class Timing:
     @property
     def agrees(self) -> bool:
         """The guard holds (:data:`model.inference.int8.GUARD_TOP1` and ``GUARD_TOP5``)."""
-        from model.inference.int8 import Agreement
-
         return self.checked and Agreement(self.top1, self.top5, self.images, self.k).holds
 
     def agreement_text(self) -> str:

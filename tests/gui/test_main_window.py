@@ -199,17 +199,11 @@ def test_the_precision_menu_shows_what_auto_measured(qtbot, settings, tiny_check
     win.hub.shutdown()
 
 
-def test_auto_s_figures_do_not_overwrite_a_tab_s_news(qtbot, settings, tiny_checkpoint):
+def test_auto_s_figures_do_not_overwrite_a_tab_s_news(window):
     """The figures can arrive after a batch finished: the batch's line stays in view."""
-    from inception_gui.main_window import MainWindow
     from model.inference.tuning import AutoChoice, Timing
 
-    settings.setValue("weights", str(tiny_checkpoint))
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.session.ready, timeout=60_000):
-        win.start()
+    win = window
     win.tabs.setCurrentWidget(win.classify_tab)
     win.classify_tab.status.emit("Could not read all 2 images")
     choice = AutoChoice(
@@ -223,4 +217,3 @@ def test_auto_s_figures_do_not_overwrite_a_tab_s_news(qtbot, settings, tiny_chec
     assert win.status_label.text() == "Could not read all 2 images"
     win.tabs.setCurrentWidget(win.explorer_tab)  # a tab with nothing to say: the model's line
     assert "auto: fp32 is fastest here" in win.status_label.text()
-    win.hub.shutdown()
