@@ -303,7 +303,8 @@ class MainWindow(QMainWindow):
         state = self.session.state
         if state is not None:
             self._model_status = (
-                f"Ready: {state.display_name} on {state.device} (auto: {choice.reason})"
+                f"Ready: {state.display_name} on {state.device} "
+                f"({choice.chosen}, chosen by auto: the Precision menu says why)"
             )
         if not self._tab_status.get(self.tabs.currentWidget()):
             self.show_status(self._model_status)

@@ -194,7 +194,7 @@ def test_the_precision_menu_shows_what_auto_measured(qtbot, settings, tiny_check
     assert "(refused)" in combo.itemData(combo.findData("int8"), Qt.ItemDataRole.ToolTipRole)
     assert "1.80x" in combo.itemData(combo.findData("auto"), Qt.ItemDataRole.ToolTipRole)
     assert win.session.state.precision == "bf16"  # the model switched, and the state says so
-    assert "auto: bf16 is 1.80x" in win.status_label.text()
+    assert "(bf16, chosen by auto" in win.status_label.text()  # the figures: in the menu
     assert win.status_label.text().startswith("Ready:")
     win.hub.shutdown()
 
@@ -216,4 +216,4 @@ def test_auto_s_figures_do_not_overwrite_a_tab_s_news(window):
     win.session.precision_measured.emit(choice)
     assert win.status_label.text() == "Could not read all 2 images"
     win.tabs.setCurrentWidget(win.explorer_tab)  # a tab with nothing to say: the model's line
-    assert "auto: fp32 is fastest here" in win.status_label.text()
+    assert "(fp32, chosen by auto" in win.status_label.text()
