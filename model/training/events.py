@@ -52,7 +52,9 @@ class BatchProgress:
     accuracy: float  # share of images classified right, 0..1
     images_per_s: float  # over the phase so far, all processes together
     eta_s: float  # estimated seconds until the run ends
-    phase: str = "train"  # "train", "caching" (head-only feature cache) or "val"
+    # "train", "caching" (the frozen network's feature pass), "head" (fitting a new head on
+    # cached features before fine-tuning: batch and batches count passes) or "val"
+    phase: str = "train"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ class Recipe:
     schedule: str
     epochs: int
     head_passes: int  # head only, cached features: passes over them in each epoch
+    head_first: int  # fine-tuning: passes fitting the new head on cached features first; 0: none
     label_smoothing: float
     aux_weight: float
     use_aux: bool
@@ -63,6 +64,7 @@ _PAPER = Recipe(
     schedule="exponential",
     epochs=10,
     head_passes=1,
+    head_first=0,
     label_smoothing=0.1,
     aux_weight=0.4,
     use_aux=True,
@@ -85,6 +87,7 @@ _HEAD = Recipe(
     schedule="cosine",
     epochs=10,
     head_passes=10,
+    head_first=0,
     label_smoothing=0.1,
     aux_weight=0.0,
     use_aux=False,
@@ -107,6 +110,7 @@ _PARTIAL = Recipe(
     schedule="cosine",
     epochs=2,
     head_passes=1,
+    head_first=100,
     label_smoothing=0.1,
     aux_weight=0.4,
     use_aux=True,
@@ -129,6 +133,7 @@ _SCRATCH = Recipe(
     schedule="constant",
     epochs=10,
     head_passes=1,
+    head_first=0,
     label_smoothing=0.1,
     aux_weight=0.0,
     use_aux=False,

@@ -57,6 +57,7 @@ from model.training.recipe import (
     step_options,
     training_precision,
 )
+from model.training.recipes import recipe_for
 from model.training.records import BestEpoch, EpochRecord, Meter, RunSnapshot
 from model.training.run_files import RunFiles, start_network, validation_summary
 
@@ -216,6 +217,8 @@ class Trainer:
     def _epochs(self, control: TrainControl) -> Iterator[Any]:
         epochs, done, cancelled, stopped = self.config.epochs, 0, False, False
         last_epoch = self.start_epoch - 1
+        if self._head_first_due() and not (yield from self._fit_head_first(control)):
+            cancelled, epochs = True, last_epoch  # stopped while fitting: no epoch runs
         for epoch in range(self.start_epoch, epochs + 1):
             self.epoch = epoch
             if self.cached and not self.features and not (yield from self._cache(epoch, control)):
@@ -409,6 +412,77 @@ class Trainer:
         if features is None:
             return False
         self.features = features
+        return True
+
+    def _head_first_due(self) -> bool:
+        c = self.config
+        fine_tuning = c.train_from != "head" and c.weights != "none"
+        return fine_tuning and c.head_first > 0 and self.start_epoch == 1
+
+    def _fit_head_first(self, control: TrainControl):
+        """Fit the new classifier on the frozen network's features before any layer learns.
+
+        A random classifier's large gradients reach the pretrained layers in the first steps
+        and disturb features the data is too small to relearn; fitted first, the head is
+        where head-only training would end, and fine-tuning goes on from there (linear
+        probing, then fine-tuning: Kumar et al. 2022). Costs one pass of the frozen network
+        over the training images (centre crops) and ``head_first`` passes of the head over
+        their pooled features, with the head-only recipe's optimizer. Under torchrun every
+        process fits the same head on everyone's features and takes rank 0's weights.
+        True when done; False when stopped.
+        """
+        started = self._clock()
+        loader = self._loader(
+            self.report.train_samples, self.files.preprocess.transform, self._eval_batches("train")
+        )
+        cached = yield from cache_features(
+            self.net,
+            {"train": loader},
+            self.device,
+            self.precision,
+            partial(self._stop, control),
+            partial(self._progress, "caching", 1, started),
+        )
+        if cached is None:
+            return False
+        features, labels, _ = cached["train"]
+        if self.world.distributed:
+            parts = self.world.gather((features.cpu(), labels.cpu()))
+            features = torch.cat([f for f, _ in parts]).to(self.device)
+            labels = torch.cat([y for _, y in parts]).to(self.device)
+        if len(labels) == 0:
+            return True  # nothing readable: the first epoch says so
+        head_recipe = recipe_for("recommended", "head", "imagenet")
+        fc = self.net.fc
+        optimizer = make_optimizer(
+            list(fc.parameters()), "adamw", head_recipe.lr, head_recipe.weight_decay
+        )
+        passes = self.config.head_first
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=passes)
+        head = HeadOnly(self.net)
+        set_train_mode(self.net, ())  # everything in eval mode but the head's dropout
+        self.net.dropout.train()
+        generator = torch.Generator().manual_seed(self.config.seed * 7919)
+        began = self._clock()
+        for done in range(1, passes + 1):
+            if self._stop(control):
+                return False
+            meter = Meter()
+            order = torch.randperm(len(labels), generator=generator).tolist()
+            for batch in batch_indices(order, self.config.batch_size):
+                logits = head(features[batch])
+                loss = self.criterion(logits.float(), labels[batch])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                hits = int((logits.detach().argmax(1) == labels[batch]).sum())
+                meter.add(float(loss.detach()), hits, len(batch))
+            schedule.step()
+            yield self._progress("head", 1, began, done, passes, meter)
+        fc.zero_grad(set_to_none=True)
+        if self.world.distributed:  # the same fit everywhere; rank 0's weights make it exact
+            state = self.world.broadcast({k: v.cpu() for k, v in fc.state_dict().items()})
+            fc.load_state_dict(state)
         return True
 
     def _validate(self, epoch: int, control: TrainControl):

@@ -120,3 +120,25 @@ def test_train_starts_from_the_loaded_model_when_imagenet_is_missing(
     form.start_from.setCurrentIndex(form.start_from.findData("loaded"))
     assert tab.progress_label.text() == ""
     assert not tab.running
+
+
+def test_fitting_the_new_head_first_is_named_with_its_passes(window):
+    from model.training.events import BatchProgress
+
+    tab = window.train_tab
+    tab._on_batch(
+        BatchProgress(
+            epoch=1,
+            epochs=2,
+            batch=3,
+            batches=100,
+            loss=0.5,
+            accuracy=0.9,
+            images_per_s=1000.0,
+            eta_s=30.0,
+            phase="head",
+        )
+    )
+    text = tab.progress_label.text()
+    assert text.startswith("Fitting the new head — epoch 1/2, pass 3/100"), text
+    assert "accuracy 90.0%" in text

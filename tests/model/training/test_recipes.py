@@ -44,6 +44,8 @@ def test_the_recommended_recipe_follows_the_starting_point():
     scratch = TrainConfig("d", "o", weights="none", train_from="all")
     assert head.recipe.name == "Recommended for a new head" and head.head_passes == 10
     assert partial.body_lr == 1e-4 and partial.lr == 1e-3  # pretrained layers a tenth
+    assert partial.head_first == 100 and head.head_first == scratch.head_first == 0
+    assert TrainConfig("d", "o", train_from="mixed_7", preset="paper").head_first == 0
     assert scratch.optimizer == "adamw" and scratch.grad_clip == 0.0 and not scratch.use_aux
     for c in (head, partial, scratch):
         assert not c.random_resized_crop and not c.hflip  # augmentation cost accuracy
@@ -84,10 +86,8 @@ def _best_val(config) -> float:
     return max(e.val_accuracy for e in events if isinstance(e, EpochEnd))
 
 
-def test_the_head_only_default_reaches_a_linear_probe_on_the_same_features(
-    digits, backbone_file, tmp_path
-):
-    """scikit-learn's LogisticRegression on the cached features is the bar to reach."""
+def _linear_probe(digits, weights, size):
+    """scikit-learn's LogisticRegression on the network's pooled features: held-out accuracy."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -98,27 +98,60 @@ def test_the_head_only_default_reaches_a_linear_probe_on_the_same_features(
     from model.weights.loading import load_network
 
     report = check_dataset(digits / "train", val_dir=digits / "val")
-    network, info = load_network(str(backbone_file))
-    transform = Preprocess.for_size(75, base=info.preprocess).transform
+    network, info = load_network(str(weights))
+    transform = Preprocess.for_size(size, base=info.preprocess).transform
     cpu = torch.device("cpu")
     x_train = pooled_features(network, report.train_samples, transform, cpu).numpy()
     x_val = pooled_features(network, report.val_samples, transform, cpu).numpy()
     y_train = [y for _, y in report.train_samples]
     y_val = np.array([y for _, y in report.val_samples])
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(x_train, y_train)
-    probe_acc = float((probe.predict(x_val) == y_val).mean())
-    config = TrainConfig(
+    return float((probe.predict(x_val) == y_val).mean())
+
+
+def _pretrained(digits, weights, tmp_path, train_from, **options):
+    return TrainConfig(
         str(digits / "train"),
-        str(tmp_path / "run"),
+        str(tmp_path / train_from),
         val_dir=str(digits / "val"),
-        weights=str(backbone_file),
-        train_from="head",
+        weights=str(weights),
+        train_from=train_from,
         input_size=75,
         precision="fp32",
+        **options,
     )
-    ours = _best_val(config)
+
+
+def test_the_head_only_default_reaches_a_linear_probe_on_the_same_features(
+    digits, backbone_file, tmp_path
+):
+    """scikit-learn's LogisticRegression on the cached features is the bar to reach."""
+    probe_acc = _linear_probe(digits, backbone_file, 75)
+    ours = _best_val(_pretrained(digits, backbone_file, tmp_path, "head"))
     assert probe_acc > 0.5  # the features carry the digits (chance is 0.2)
     assert ours >= probe_acc - 0.05, (ours, probe_acc)  # 3 of 60 held-out images
+
+
+def test_on_real_imagenet_features_the_pretrained_defaults_learn_held_out_scans(
+    digits, real_backbone, tmp_path
+):
+    """The recommended recipes from a real ImageNet-trained backbone, on held-out real scans.
+
+    Head only must come within 2 held-out images of scikit-learn's linear probe on the same
+    features. Fine-tuning Mixed_7 with its recipe as it stands (2 epochs, the head fitted
+    first) must learn them well above chance (0.2): measured 0.83-0.92 here. Whether it beats
+    head only is a question for more data than a test can train on in seconds:
+    bench/bench_recipes.py answers it on 1,437 digits and 480 textures.
+    """
+    probe_acc = _linear_probe(digits, real_backbone, 75)
+    head = _best_val(_pretrained(digits, real_backbone, tmp_path, "head"))
+    events = list(train(_pretrained(digits, real_backbone, tmp_path, "mixed_7")))
+    fitting = [e for e in events if getattr(e, "phase", None) == "head"]
+    partial = max(e.val_accuracy for e in events if isinstance(e, EpochEnd))
+    assert probe_acc >= 0.8, probe_acc  # real features tell the digits apart
+    assert head >= probe_acc - 2 / 60, (head, probe_acc)
+    assert len(fitting) == 100 and fitting[-1].accuracy > 0.8  # the head was fitted first
+    assert partial >= 0.7, partial
 
 
 def test_the_scratch_default_learns_real_digits_in_a_few_epochs(digits, tmp_path):

@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 from model import load_network
@@ -16,7 +17,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_torchrun_two_processes_agree(tmp_path, make_dataset):
+@pytest.mark.parametrize("start", ["scratch", "fine-tune"])
+def test_torchrun_two_processes_agree(start, tmp_path, make_dataset, backbone_file):
+    """From scratch with the aux head; or fine-tuning Mixed_7 from a file, whose recipe fits
+    the new head on everyone's cached features first (each process must end with the same)."""
     data = make_dataset(
         tmp_path / "data",
         {"dark": (20, 20, 20), "light": (230, 230, 230)},
@@ -29,9 +33,12 @@ def test_torchrun_two_processes_agree(tmp_path, make_dataset):
         sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
         "--master-addr", "127.0.0.1", "--master-port", str(_free_port()),
         "-m", "inception_gui.cli", "train", str(data), "--out", str(out),
-        "--weights", "none", "--train-from", "all", "--input-size", "75",
-        "--batch-size", "2", "--epochs", "1", "--aux", "--json",
+        "--input-size", "75", "--batch-size", "2", "--epochs", "1", "--json",
     ]  # fmt: skip
+    if start == "scratch":
+        cmd += ["--weights", "none", "--train-from", "all", "--aux"]
+    else:
+        cmd += ["--weights", str(backbone_file), "--train-from", "mixed_7", "--head-first", "20"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "INCEPTION_GUI_DIGEST_DIR": str(digests)}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=180)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -42,7 +49,8 @@ def test_torchrun_two_processes_agree(tmp_path, make_dataset):
     assert sum('"event": "TrainingDone"' in ln for ln in lines) == 1  # rank 1 prints nothing
     net, info = load_network(out / "last.safetensors")
     assert info.class_names == ("dark", "light") and info.training["processes"] == 2
-    assert net.AuxLogits is not None  # trained from all, with the auxiliary head
+    if start == "scratch":
+        assert net.AuxLogits is not None  # trained from all, with the auxiliary head
 
 
 def test_processes_take_disjoint_shards_that_cover_the_data():
