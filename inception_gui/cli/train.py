@@ -70,6 +70,7 @@ def _train_config(args: argparse.Namespace):
         schedule=args.schedule,
         head_passes=args.head_passes,
         head_first=args.head_first,
+        keep_batchnorm_statistics=args.keep_bn_statistics,
         label_smoothing=args.label_smoothing,
         use_aux=args.aux,
         grad_clip=args.grad_clip,
@@ -301,6 +302,12 @@ def add_parser(sub) -> None:
         type=_int_in(0, 10000),
         help="fine-tuning pretrained layers: passes fitting the new head on cached features "
         "before the layers learn; 0: start them with a random head (default: the recipe's)",
+    )
+    tr.add_argument(
+        "--keep-bn-statistics",
+        action=argparse.BooleanOptionalAction,
+        help="fine-tuning pretrained layers: keep their BatchNorm statistics instead of "
+        "learning them from this data's batches (default: the recipe's)",
     )
     tr.add_argument("--label-smoothing", type=float, help="default: the recipe's (0.1)")
     tr.add_argument(

@@ -61,6 +61,7 @@ class TrainConfig:
     schedule: str | None = None  # "exponential" (0.94 every 2 epochs), "cosine", "constant"
     head_passes: int | None = None  # head only, cached: passes over the features an epoch
     head_first: int | None = None  # fine-tuning: passes fitting the new head first; 0: none
+    keep_batchnorm_statistics: bool | None = None  # fine-tuning: pretrained BatchNorm stats stay
     label_smoothing: float | None = None  # epsilon of label-smoothed cross-entropy
     aux_weight: float | None = None  # weight of the auxiliary head's loss
     use_aux: bool | None = None  # train the aux head (only from mixed_6 or all: it reads Mixed_6)

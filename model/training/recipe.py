@@ -192,14 +192,23 @@ def freeze(network: nn.Module, train_from: str) -> tuple[str, ...]:
     return trainable
 
 
-def set_train_mode(network: nn.Module, trainable: Iterable[str]) -> None:
+def set_train_mode(
+    network: nn.Module, trainable: Iterable[str], keep_statistics: bool = False
+) -> None:
     """Training mode for the children that train; frozen ones stay in eval mode.
 
     Frozen BatchNorm layers keep normalising with the statistics they were
-    trained with instead of drifting towards a small new dataset's.
+    trained with instead of drifting towards a small new dataset's. With
+    ``keep_statistics``, so do the BatchNorm layers of the children that train
+    (their scale and shift still learn): batch statistics of a few dozen small
+    images are a noisy stand-in for pretrained ones.
     """
     trainable = set(trainable)
     network.train()
     for name, child in network.named_children():
         if name not in trainable:
             child.eval()
+        elif keep_statistics:
+            for module in child.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()

@@ -36,6 +36,10 @@ class Recipe:
     epochs: int
     head_passes: int  # head only, cached features: passes over them in each epoch
     head_first: int  # fine-tuning: passes fitting the new head on cached features first; 0: none
+    # Fine-tuning: the layers that learn keep their pretrained BatchNorm statistics. Measured
+    # (Mixed_7, 2 epochs): 24 images a class at 75 px 0.92-0.95 with, 0.83-0.88 without;
+    # textures 0.996 both; digits 0.972 with, 0.986 without. Off in every recipe for now.
+    keep_batchnorm_statistics: bool
     label_smoothing: float
     aux_weight: float
     use_aux: bool
@@ -65,6 +69,7 @@ _PAPER = Recipe(
     epochs=10,
     head_passes=1,
     head_first=0,
+    keep_batchnorm_statistics=False,
     label_smoothing=0.1,
     aux_weight=0.4,
     use_aux=True,
@@ -88,6 +93,7 @@ _HEAD = Recipe(
     epochs=10,
     head_passes=10,
     head_first=0,
+    keep_batchnorm_statistics=False,
     label_smoothing=0.1,
     aux_weight=0.0,
     use_aux=False,
@@ -112,6 +118,7 @@ _PARTIAL = Recipe(
     epochs=2,
     head_passes=1,
     head_first=100,
+    keep_batchnorm_statistics=False,
     label_smoothing=0.1,
     aux_weight=0.4,
     use_aux=True,
@@ -135,6 +142,7 @@ _SCRATCH = Recipe(
     epochs=10,
     head_passes=1,
     head_first=0,
+    keep_batchnorm_statistics=False,
     label_smoothing=0.1,
     aux_weight=0.0,
     use_aux=False,

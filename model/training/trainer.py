@@ -144,7 +144,7 @@ class Trainer:
             self.net.eval()
             choice = measure_inference(self.net, self.device, self.config.input_size)
         else:
-            set_train_mode(self.net, self.trainable)
+            self._train_mode()
             choice = measure_training(
                 self.net,
                 self.device,
@@ -154,6 +154,11 @@ class Trainer:
             )
         chosen, reason = self.world.gather((choice.chosen, choice.reason))[0]
         self.precision, self.precision_reason = chosen, f"auto: {reason}"
+
+    def _train_mode(self) -> None:
+        c = self.config
+        keep = c.keep_batchnorm_statistics and c.weights != "none"  # from scratch they must learn
+        set_train_mode(self.net, self.trainable, keep_statistics=keep)
 
     def _param_groups(self) -> list[dict[str, Any]]:
         """The classifiers learn at ``lr``; pretrained layers that learn, at ``body_lr``.
@@ -362,7 +367,7 @@ class Trainer:
         return len(batch_indices(list(range(n)), self.config.batch_size))
 
     def _train_epoch(self, epoch: int, control: TrainControl):
-        set_train_mode(self.net, self.trainable)
+        self._train_mode()
         batches, meter, started = self._count_train_batches(), Meter(), self._clock()
         for batch, (x, y) in enumerate(self._train_batches(epoch), start=1):
             if self._stop(control):

@@ -207,3 +207,19 @@ def test_classify_int8_calibrates_on_the_images_given_or_says_what_it_needs(
     assert code == 0 and doc["precision"] == "int8" and len(doc["images"]) == 6
     assert doc["precision_choice"] == {"requested": "int8", "chosen": "int8", "reason": "asked for"}
     assert main([*base, "int8", str(sample_images[0])]) == 0  # cached now: one image will do
+
+
+def test_train_options_reach_the_config_and_unset_ones_come_from_the_recipe():
+    from inception_gui.cli.main import build_parser
+    from inception_gui.cli.train import _train_config
+
+    def config(*extra):
+        args = build_parser().parse_args(
+            ["train", "data", "--out", "o", "--train-from", "mixed_7", *extra]
+        )
+        return _train_config(args)
+
+    default = config()
+    assert default.head_first == 100 and default.keep_batchnorm_statistics is False
+    given = config("--head-first", "0", "--keep-bn-statistics")
+    assert given.head_first == 0 and given.keep_batchnorm_statistics is True

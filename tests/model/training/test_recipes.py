@@ -46,6 +46,8 @@ def test_the_recommended_recipe_follows_the_starting_point():
     assert partial.body_lr == 1e-4 and partial.lr == 1e-3  # pretrained layers a tenth
     assert partial.head_first == 100 and head.head_first == scratch.head_first == 0
     assert TrainConfig("d", "o", train_from="mixed_7", preset="paper").head_first == 0
+    assert not any(c.keep_batchnorm_statistics for c in (head, partial, scratch))
+    assert TrainConfig("d", "o", train_from="mixed_7", keep_batchnorm_statistics=True).head_first
     assert scratch.optimizer == "adamw" and scratch.grad_clip == 0.0 and not scratch.use_aux
     for c in (head, partial, scratch):
         assert not c.random_resized_crop and not c.hflip  # augmentation cost accuracy
@@ -167,3 +169,21 @@ def test_the_scratch_default_learns_real_digits_in_a_few_epochs(digits, tmp_path
         precision="fp32",
     )
     assert _best_val(config) >= 0.5  # chance is 0.2
+
+
+def test_kept_statistics_hold_the_batchnorm_of_layers_that_learn_still():
+    from torch import nn
+
+    from model.network.inception import build_network
+    from model.training.recipe import freeze, set_train_mode
+
+    net = build_network("v3", num_classes=3)
+    trainable = freeze(net, "mixed_7")
+    for keep in (False, True):
+        set_train_mode(net, trainable, keep_statistics=keep)
+        norms = [m for m in net.Mixed_7a.modules() if isinstance(m, nn.BatchNorm2d)]
+        convs = [m for m in net.Mixed_7a.modules() if isinstance(m, nn.Conv2d)]
+        assert norms and all(m.training != keep for m in norms)
+        assert all(m.training for m in convs) and net.dropout.training
+        assert not net.Mixed_6e.training  # frozen either way
+        assert all(p.requires_grad for m in norms for p in m.parameters())  # scale, shift learn
