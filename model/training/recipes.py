@@ -6,9 +6,9 @@ and flips) was tuned for 100+ epochs of ImageNet on 50 replicas. Measured on rea
 a person might bring (1,437 scanned digits and 480 photo textures, held-out validation, a
 real ImageNet-trained backbone; bench/bench_recipes.py), it undertrains a new head in ten
 epochs (0.87 against a linear probe's 0.94 on digits) and barely trains a network from
-scratch in four (0.30 against a plain AdamW loop's 0.88). So the app's *recommended* recipe depends
-on where training starts, and each value below is the one measured; *paper* stays one
-choice away, as the seed's recipe.
+scratch in four (0.30-0.33 against a plain AdamW loop's 0.88). So the app's *recommended*
+recipe depends on where training starts, and each value below is the one measured; *paper*
+stays one choice away, as the seed's recipe.
 
 Torch-free: the GUI and the CLI show the recipes' names and values before torch loads.
 """
@@ -59,7 +59,7 @@ _PAPER = Recipe(
     name="Paper (Szegedy et al. 2015)",
     evidence=(
         "the seed's recipe; measured here: head only 0.872 (digits) and 0.992 (textures) in 10 "
-        "epochs, Mixed_7 0.836 and 0.992 in 2, from scratch 0.30 and 0.41 in 4 at 75 px"
+        "epochs, Mixed_7 0.836 and 0.992 in 2, from scratch 0.33 and 0.41 in 4 at 75 px"
     ),
     optimizer="rmsprop",
     lr=0.045,
@@ -131,8 +131,8 @@ _PARTIAL = Recipe(
 _SCRATCH = Recipe(
     name="Recommended from scratch",
     evidence=(
-        "at 75 px in 4 epochs: 0.961 on digits and 0.896 on textures, where torchvision's "
-        "inception_v3 in a plain AdamW loop gets 0.880 and 0.829 (the paper's recipe: 0.30, 0.41)"
+        "at 75 px in 4 epochs: 0.955 on digits and 0.896 on textures, where torchvision's "
+        "inception_v3 in a plain AdamW loop gets 0.880 and 0.829 (the paper's recipe: 0.33, 0.41)"
     ),
     optimizer="adamw",
     lr=1e-3,
