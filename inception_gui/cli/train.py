@@ -228,9 +228,10 @@ class _TrainPrinter:
         self.finish_line()
         val = "" if e.val_loss is None else f"  val loss {e.val_loss:.4f} acc {e.val_accuracy:6.1%}"
         best = "  (best)" if e.is_best else ""
+        head = "  (the new head, fitted first)" if e.epoch == 0 else ""
         print(
             f"epoch {e.epoch}/{e.epochs}  train loss {e.train_loss:.4f} acc {e.train_accuracy:6.1%}"
-            f"{val}  lr {e.lr:.3g}{best}",
+            f"{val}  lr {e.lr:.3g}{best}{head}",
             flush=True,
         )
 

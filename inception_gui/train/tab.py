@@ -424,9 +424,9 @@ class TrainTab(QWidget):
             score = f"training loss {e.train_loss:.3f} (no validation images)"
         else:
             score = f"validation accuracy {e.val_accuracy:.1%}"
-        self.status.emit(
-            f"Epoch {e.epoch}/{e.epochs}: {score}{best}; saved {Path(e.checkpoint).name}"
-        )
+        # Epoch 0: the new head fitted on the frozen network before fine-tuning starts.
+        what = f"Epoch {e.epoch}/{e.epochs}" if e.epoch else "The new head, fitted first"
+        self.status.emit(f"{what}: {score}{best}; saved {Path(e.checkpoint).name}")
 
     def _on_done(self, done) -> None:
         self._done = done

@@ -76,7 +76,7 @@ class ImageSkipped:
 class EpochEnd:
     """One epoch trained, validated and saved."""
 
-    epoch: int  # 1-based
+    epoch: int  # 1-based; 0: the new head, fitted before fine-tuning (head_first)
     epochs: int  # total epochs of the run
     train_loss: float  # mean training loss (smoothed, with the aux term)
     train_accuracy: float  # 0..1

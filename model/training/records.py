@@ -45,7 +45,7 @@ class Meter:
 class EpochRecord:
     """One finished epoch: what the history of a run holds."""
 
-    epoch: int  # 1-based
+    epoch: int  # 1-based; 0: the new head fitted before fine-tuning (recipe's head_first)
     train_loss: float  # mean training loss (smoothed, with the aux term)
     train_accuracy: float  # 0..1
     val_loss: float | None  # None without validation images

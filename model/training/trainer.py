@@ -422,7 +422,8 @@ class Trainer:
     def _head_first_due(self) -> bool:
         c = self.config
         fine_tuning = c.train_from != "head" and c.weights != "none"
-        return fine_tuning and c.head_first > 0 and self.start_epoch == 1
+        # A run resumed after its epoch 0 (the fitted head, saved) goes on with epoch 1.
+        return fine_tuning and c.head_first > 0 and self.start_epoch == 1 and not self.history
 
     def _fit_head_first(self, control: TrainControl):
         """Fit the new classifier on the frozen network's features before any layer learns.
@@ -432,17 +433,20 @@ class Trainer:
         where head-only training would end, and fine-tuning goes on from there (linear
         probing, then fine-tuning: Kumar et al. 2022). Costs one pass of the frozen network
         over the training images (centre crops) and ``head_first`` passes of the head over
-        their pooled features, with the head-only recipe's optimizer. Under torchrun every
-        process fits the same head on everyone's features and takes rank 0's weights.
-        True when done; False when stopped.
+        their pooled features, with the head-only recipe's optimizer; the fitted head is then
+        validated and saved as epoch 0. Under torchrun every process fits the same head on
+        everyone's features and takes rank 0's weights. True when done; False when stopped.
         """
         started = self._clock()
-        loader = self._loader(
-            self.report.train_samples, self.files.preprocess.transform, self._eval_batches("train")
-        )
+        transform, report = self.files.preprocess.transform, self.report
+        loaders = {
+            "train": self._loader(report.train_samples, transform, self._eval_batches("train"))
+        }
+        if report.val_samples:  # the fitted head is judged, as epoch 0, on frozen features too
+            loaders["val"] = self._loader(report.val_samples, transform, self._eval_batches("val"))
         cached = yield from cache_features(
             self.net,
-            {"train": loader},
+            loaders,
             self.device,
             self.precision,
             partial(self._stop, control),
@@ -488,6 +492,31 @@ class Trainer:
         if self.world.distributed:  # the same fit everywhere; rank 0's weights make it exact
             state = self.world.broadcast({k: v.cpu() for k, v in fc.state_dict().items()})
             fc.load_state_dict(state)
+        kept = yield from self._keep_fitted_head(meter, cached.get("val"), head_recipe.lr, control)
+        return kept
+
+    def _keep_fitted_head(self, meter: Meter, val: Cached | None, lr: float, control: TrainControl):
+        """Validate the fitted head and save it as epoch 0; True when done, False when stopped.
+
+        The head alone is what head-only training would give, and on a small set (a few dozen
+        images a class) it can beat every epoch of fine-tuning: kept as epoch 0, it stays
+        best.safetensors until an epoch of fine-tuning does better on the validation images.
+        """
+        began = self._clock()
+        results: dict = {}
+        if val is not None:
+            self.net.eval()
+            size = self.config.batch_size
+            batches = -(-len(val[1]) // size)
+            outputs = cached_logits(self.net, val, size)
+            progress = partial(self._progress, "val", 1, began)  # as the fit's: before epoch 1
+            results = yield from validate(
+                outputs, batches, self.world, partial(self._stop, control), progress
+            )
+            if results is None:
+                return False
+        end, _ = self._finish_epoch(0, (meter.loss, meter.accuracy), results, began, lr=lr)
+        yield end
         return True
 
     def _validate(self, epoch: int, control: TrainControl):
@@ -509,10 +538,17 @@ class Trainer:
     # -- the end of an epoch and of the run ----------------------------------------------------
 
     def _finish_epoch(
-        self, epoch: int, train: tuple[float, float], val: dict, began: float
+        self,
+        epoch: int,
+        train: tuple[float, float],
+        val: dict,
+        began: float,
+        lr: float | None = None,
     ) -> tuple[EpochEnd, bool]:
-        lr = float(self.optimizer.param_groups[0]["lr"])
-        self.scheduler.step()
+        """Record, judge and save an epoch; epoch 0 (the head fitted first) brings its own lr."""
+        if epoch > 0:
+            lr = float(self.optimizer.param_groups[0]["lr"])
+            self.scheduler.step()
         summary = validation_summary(val, self.report)
         record = EpochRecord(epoch, train[0], train[1], summary.val_loss, summary.val_accuracy, lr)
         self.history.append(record)
@@ -526,7 +562,8 @@ class Trainer:
         stopped = patience is not None and self.bad_epochs >= patience
         if self.world.is_main:
             self.files.save(epoch, self._snapshot(), is_best)
-        self.epoch_s = self._clock() - began  # the checkpoint's writing included
+        if epoch > 0:  # the ETA's unit: a whole epoch, the checkpoint's writing included
+            self.epoch_s = self._clock() - began
         eta = self.epoch_s * (self.config.epochs - epoch) if not stopped else 0.0
         end = EpochEnd(
             epoch=epoch,
@@ -563,7 +600,7 @@ class Trainer:
 
     def _done(self, done: int, last_epoch: int, cancelled: bool, stopped: bool) -> TrainingDone:
         best = self.best.validation if self.best is not None else None
-        saved = last_epoch > 0 and (self.files.last.exists() or not self.world.is_main)
+        saved = bool(self.history) and (self.files.last.exists() or not self.world.is_main)
         return TrainingDone(
             out_dir=str(self.files.out_dir),
             last_checkpoint=str(self.files.last) if saved else None,

@@ -142,3 +142,29 @@ def test_fitting_the_new_head_first_is_named_with_its_passes(window):
     text = tab.progress_label.text()
     assert text.startswith("Fitting the new head — epoch 1/2, pass 3/100"), text
     assert "accuracy 90.0%" in text
+
+
+def test_the_fitted_head_is_named_as_epoch_zero(window, qtbot, tmp_path):
+    from model.training.events import EpochEnd
+
+    tab = window.train_tab
+    end = EpochEnd(
+        epoch=0,
+        epochs=2,
+        train_loss=0.4,
+        train_accuracy=0.95,
+        val_loss=0.3,
+        val_accuracy=0.9667,
+        lr=3e-3,
+        checkpoint=str(tmp_path / "last.safetensors"),
+        best_checkpoint=str(tmp_path / "best.safetensors"),
+        is_best=True,
+        eta_s=60.0,
+    )
+    with qtbot.waitSignal(tab.status) as said:
+        tab._on_epoch(end)
+    assert said.args[0] == (
+        "The new head, fitted first: validation accuracy 96.7% (best so far); "
+        "saved last.safetensors"
+    )
+    assert tab.results.acc_plot.series("validation") == [(0.0, 0.9667)]  # plotted at epoch 0

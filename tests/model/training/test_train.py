@@ -261,6 +261,39 @@ def test_resume_continues_epochs_and_optimizer(colours, backbone, tmp_path):
     assert load_network(out / "last.safetensors")[1].training["epoch"] == 4
 
 
+def test_the_head_fitted_first_is_epoch_zero_and_a_resume_goes_on_from_it(
+    colours, backbone, tmp_path
+):
+    """Fine-tuning fits the new head first and saves it, validated, as epoch 0 (best so far).
+
+    Stopped there, the run keeps that checkpoint; resumed, it goes on with epoch 1 from the
+    fitted head instead of fitting it again.
+    """
+    out, control = tmp_path / "out", TrainControl()
+    config = head_config(colours, out, backbone, train_from="mixed_7", head_first=3, epochs=2)
+    events = []
+    for event in train(config, control):
+        events.append(event)
+        if isinstance(event, EpochEnd):
+            control.cancel()
+    fitting = [e for e in events if getattr(e, "phase", None) == "head"]
+    (zero,) = of(events, EpochEnd)
+    assert len(fitting) == 3 and zero.epoch == 0 and zero.is_best
+    assert zero.val_accuracy is not None and zero.lr == 3e-3  # the head recipe's rate
+    done = of(events, TrainingDone)[0]
+    assert done.cancelled and done.epochs_run == 0 and done.last_epoch == 0
+    assert done.best_checkpoint == str(out / "best.safetensors")
+    fitted, info = load_network(out / "best.safetensors")
+    start, _ = load_network(backbone)
+    assert info.training["best_epoch"] == 0 and info.training["epoch"] == 0
+    assert torch.equal(fitted.Mixed_7c.branch1x1.conv.weight, start.Mixed_7c.branch1x1.conv.weight)
+    events = run(replace(config, resume=str(out)))
+    assert not [e for e in events if getattr(e, "phase", None) == "head"]  # not fitted again
+    assert [e.epoch for e in of(events, EpochEnd)] == [1, 2]
+    state = torch.load(out / "last.state.pt", weights_only=True)
+    assert [h["epoch"] for h in state["history"]] == [0, 1, 2]
+
+
 def test_resume_keeps_the_saved_total_and_fits_a_cosine_to_a_new_one(colours, backbone, tmp_path):
     out, control = tmp_path / "out", TrainControl()
     first = head_config(colours, out, backbone, epochs=4, schedule="cosine")
