@@ -502,19 +502,23 @@ class Trainer:
         images a class) it can beat every epoch of fine-tuning: kept as epoch 0, it stays
         best.safetensors until an epoch of fine-tuning does better on the validation images.
         """
+        if val is None:
+            # Without validation images, "best" compares training losses, and fine-tuning's
+            # (augmented, with the aux term) cannot be set against the head's: no epoch 0.
+            return True
         began = self._clock()
-        results: dict = {}
-        if val is not None:
-            self.net.eval()
-            size = self.config.batch_size
-            batches = -(-len(val[1]) // size)
-            outputs = cached_logits(self.net, val, size)
-            progress = partial(self._progress, "val", 1, began)  # as the fit's: before epoch 1
-            results = yield from validate(
-                outputs, batches, self.world, partial(self._stop, control), progress
-            )
-            if results is None:
-                return False
+        self.net.eval()
+        size = self.config.batch_size
+        batches = -(-len(val[1]) // size)
+        outputs = cached_logits(self.net, val, size)
+        progress = partial(self._progress, "val", 1, began)  # as the fit's: before epoch 1
+        results = yield from validate(
+            outputs, batches, self.world, partial(self._stop, control), progress
+        )
+        if results is None:
+            return False
+        if not results:  # every validation image unreadable: as without any
+            return True
         end, _ = self._finish_epoch(0, (meter.loss, meter.accuracy), results, began, lr=lr)
         yield end
         return True

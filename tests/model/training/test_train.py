@@ -292,6 +292,12 @@ def test_the_head_fitted_first_is_epoch_zero_and_a_resume_goes_on_from_it(
     assert [e.epoch for e in of(events, EpochEnd)] == [1, 2]
     state = torch.load(out / "last.state.pt", weights_only=True)
     assert [h["epoch"] for h in state["history"]] == [0, 1, 2]
+    # Without validation images "best" would set the head's training loss against
+    # fine-tuning's (augmented, perhaps with the aux term): the head is fitted, not kept.
+    alone = replace(config, out_dir=str(tmp_path / "alone"), val_fraction=0.0)
+    events = run(alone)
+    assert len([e for e in events if getattr(e, "phase", None) == "head"]) == 3
+    assert [e.epoch for e in of(events, EpochEnd)] == [1, 2]
 
 
 def test_resume_keeps_the_saved_total_and_fits_a_cosine_to_a_new_one(colours, backbone, tmp_path):
