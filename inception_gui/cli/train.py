@@ -238,7 +238,12 @@ class _TrainPrinter:
     def _on_TrainingDone(self, e) -> None:
         self.finish_line()
         how = "cancelled" if e.cancelled else "stopped early" if e.stopped_early else "done"
-        print(f"{how}: {e.epochs_run} epoch(s) run in this call, in {e.out_dir}")
+        head = (
+            " (the new head, fitted first, saved)"
+            if e.last_epoch == 0 and e.last_checkpoint
+            else ""
+        )
+        print(f"{how}: {e.epochs_run} epoch(s) run in this call{head}, in {e.out_dir}")
         if e.unreadable:
             print(
                 f"  {len(e.unreadable)} file(s) could not be read during the run and were skipped"

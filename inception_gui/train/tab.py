@@ -444,6 +444,8 @@ class TrainTab(QWidget):
         else:
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
+        if done.epochs_run == 0 and done.last_epoch == 0 and done.best_checkpoint:
+            kept = f"The new head, fitted first, was saved. {kept}"
         self.progress_label.setText(
             f"Training {how} after {done.epochs_run} epoch(s) in "
             f"{duration(time.monotonic() - self._started_at)}. {kept}"

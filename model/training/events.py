@@ -86,7 +86,7 @@ class EpochEnd:
     checkpoint: str  # last.safetensors
     best_checkpoint: str  # best.safetensors
     is_best: bool  # this epoch became best.safetensors
-    eta_s: float  # estimated seconds until the run ends
+    eta_s: float  # estimated seconds until the run ends; 0.0 at epoch 0 (no epoch timed yet)
 
 
 @dataclass(frozen=True)

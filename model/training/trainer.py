@@ -374,7 +374,7 @@ class Trainer:
                 return None
             loss, correct = self._step(x, y)
             if not math.isfinite(loss):  # the weights are now damaged: keep the saved ones
-                saved = f"; the last good checkpoint is {self.files.last}" if epoch > 1 else ""
+                saved = f"; the last good checkpoint is {self.files.last}" if self.history else ""
                 raise TrainingError(
                     f"the training loss became {loss} at epoch {epoch}, batch {batch}, so the run "
                     f"stopped{saved}; try a lower learning rate or gradient clipping"
@@ -389,7 +389,7 @@ class Trainer:
                     self.world.average_buffers(child)
         total = Meter(*self.world.sum([meter.loss_sum, meter.correct, meter.seen]))
         if not total.seen:  # every file is gone: the folder changed under the run
-            kept = f"; the last saved checkpoint is {self.files.last}" if epoch > 1 else ""
+            kept = f"; the last saved checkpoint is {self.files.last}" if self.history else ""
             raise TrainingError(
                 f"no training image of '{self.config.data_dir}' could be read in epoch {epoch}, "
                 f"so the run stopped{kept}"
@@ -509,7 +509,7 @@ class Trainer:
         began = self._clock()
         self.net.eval()
         size = self.config.batch_size
-        batches = -(-len(val[1]) // size)
+        batches = len(batch_indices(list(range(len(val[1]))), size))  # as cached_logits cuts
         outputs = cached_logits(self.net, val, size)
         progress = partial(self._progress, "val", 1, began)  # as the fit's: before epoch 1
         results = yield from validate(
@@ -604,7 +604,8 @@ class Trainer:
 
     def _done(self, done: int, last_epoch: int, cancelled: bool, stopped: bool) -> TrainingDone:
         best = self.best.validation if self.best is not None else None
-        saved = bool(self.history) and (self.files.last.exists() or not self.world.is_main)
+        finished = bool(self.history) or last_epoch > 0  # a resumed state may lack a history
+        saved = finished and (self.files.last.exists() or not self.world.is_main)
         return TrainingDone(
             out_dir=str(self.files.out_dir),
             last_checkpoint=str(self.files.last) if saved else None,

@@ -247,3 +247,21 @@ def test_train_prints_the_fitted_head_as_epoch_zero(capsys):
     assert head.startswith("epoch 0/2  train loss 0.4000 acc  95.0%  val loss 0.3000 acc  96.7%")
     assert head.endswith("(best)  (the new head, fitted first)")
     assert first.startswith("epoch 1/2") and "fitted first" not in first and "(best)" not in first
+    from model.training.events import TrainingDone
+
+    stopped = dict(
+        out_dir="run",
+        best_checkpoint="run/best.safetensors",
+        epochs_run=0,
+        cancelled=True,
+        stopped_early=False,
+        class_names=("a", "b"),
+        confusion_matrix=(),
+        per_class_accuracy=(),
+        val_samples=(),
+    )
+    printer.show(TrainingDone(last_checkpoint="run/last.safetensors", last_epoch=0, **stopped))
+    said = capsys.readouterr().out.splitlines()[0]
+    assert (
+        said == "cancelled: 0 epoch(s) run in this call (the new head, fitted first, saved), in run"
+    )

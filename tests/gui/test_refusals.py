@@ -168,3 +168,22 @@ def test_the_fitted_head_is_named_as_epoch_zero(window, qtbot, tmp_path):
         "saved last.safetensors"
     )
     assert tab.results.acc_plot.series("validation") == [(0.0, 0.9667)]  # plotted at epoch 0
+    from model.training.events import TrainingDone
+
+    stopped = TrainingDone(
+        out_dir=str(tmp_path),
+        last_checkpoint=end.checkpoint,
+        best_checkpoint=end.best_checkpoint,
+        epochs_run=0,
+        cancelled=True,
+        stopped_early=False,
+        class_names=("a", "b"),
+        confusion_matrix=((1, 0), (0, 1)),
+        per_class_accuracy=(1.0, 1.0),
+        val_samples=(),
+        last_epoch=0,
+    )
+    tab._on_done(stopped)
+    text = tab.progress_label.text()
+    assert text.startswith("Training stopped after 0 epoch(s) in "), text
+    assert text.endswith(f"The new head, fitted first, was saved. Best: {end.best_checkpoint}")
