@@ -265,6 +265,8 @@ class TrainTab(QWidget):
     def _on_report_ready(self, report) -> None:
         self._report = report
         self.copies.set_report(report)
+        counts = report.train_counts.values() if report.train_counts else ()
+        self.settings.set_smallest_class(min(counts) if counts else None)
         self.report_view.setHtml(report_html(report))
         self.start_button.setEnabled(report.ok and self._worker is None)
 

@@ -31,6 +31,8 @@ def test_train_tab_trains_and_use_this_model_switches_classify(
         tab.check_folder()
     qtbot.waitUntil(lambda: tab.start_button.isEnabled(), timeout=30_000)
     assert "broken.jpg" in tab.report_view.toPlainText()
+    counts = tab._report.train_counts
+    assert tab.settings.smallest_class == min(counts.values()) < 50  # the recipe note's hint
     tab.settings.start_from.setCurrentIndex(tab.settings.start_from.findData("none"))
     tab.settings.train_from.setCurrentIndex(tab.settings.train_from.findData("all"))
     tab.settings.epochs.setValue(2)
@@ -163,6 +165,27 @@ def test_the_form_starts_with_the_measured_recipe_and_names_it(qtbot):
     assert "from scratch" in form.recipe_note.text()
     assert form.schedule.currentData() == "constant" and form.grad_clip.value() == 0.0
     assert "mirror" in form.flip.toolTip()  # when not to flip
+
+
+def test_a_small_folder_is_told_that_fine_tuning_may_not_beat_head_only(qtbot):
+    from inception_gui.train.form import SMALL_CLASS, TrainSettings
+
+    form = TrainSettings()
+    qtbot.addWidget(form)
+    form.train_from.setCurrentIndex(form.train_from.findData("mixed_7"))
+    assert form.start_from.currentData() != "none"  # pretrained: the fine-tuning recipe
+    form.set_smallest_class(24)
+    assert "smallest class has 24 training images" in form.recipe_note.text()
+    assert "Recommended for fine-tuning" in form.recipe_note.text()  # still named
+    form.train_from.setCurrentIndex(form.train_from.findData("head"))
+    assert "smallest class" not in form.recipe_note.text()  # head only: nothing to warn of
+    form.train_from.setCurrentIndex(form.train_from.findData("mixed_6"))
+    assert "smallest class has 24" in form.recipe_note.text()
+    form.set_smallest_class(SMALL_CLASS)
+    assert "smallest class" not in form.recipe_note.text()
+    form.set_smallest_class(3)
+    form.preset.setCurrentIndex(form.preset.findData("paper"))  # fits no head first
+    assert "smallest class" not in form.recipe_note.text()
 
 
 def test_start_refusals_are_said_and_leave_the_window_its_size(
