@@ -84,6 +84,8 @@ class TrainSettings(QWidget):
         self.recipe_note = QLabel()
         self.recipe_note.setWordWrap(True)
         self.recipe_note.setTextFormat(Qt.TextFormat.PlainText)
+        # Wrapped text gets a height guessed for a narrower column: keep it under its combo.
+        self.recipe_note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.smallest_class: int | None = None  # training images of the checked folder's smallest
         self.epochs = QSpinBox(minimum=1, maximum=500, value=10)
         # BatchNorm layers learn from the statistics of a batch: two images at least.

@@ -86,10 +86,13 @@ class CurvePlot(QWidget):
                 label,
             )
         axis = "epoch (loss on a log scale)" if self._log_y else "epoch"
+        # Centred under the plot while it fits there; a narrow chart gives it the whole width.
+        wide = painter.fontMetrics().horizontalAdvance(axis) > plot.width()
+        left, width = (0.0, float(self.width())) if wide else (plot.left(), plot.width())
         painter.drawText(
-            QRectF(plot.left(), plot.bottom() + 2, plot.width(), 16),
+            QRectF(left, plot.bottom() + 2, width, 16),
             Qt.AlignmentFlag.AlignHCenter,
-            axis,
+            painter.fontMetrics().elidedText(axis, Qt.TextElideMode.ElideRight, int(width)),
         )
 
         def to_screen(x: float, y: float) -> QPointF:
