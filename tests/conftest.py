@@ -186,3 +186,27 @@ def real_backbone(tmp_path_factory):
     )
     assert done.returncode == 0 and out.is_file(), done.stderr[-2000:]
     return out
+
+
+@pytest.fixture(scope="session")
+def fitted_head_events():
+    """``make(folder)``: the EpochEnd of a fitted head (epoch 0 of 2, best) and the
+    TrainingDone of a run stopped right after it, as the Train tab and the CLI receive them."""
+    from model.training.events import EpochEnd, TrainingDone
+
+    def make(folder: str) -> tuple[EpochEnd, TrainingDone]:
+        last, best = f"{folder}/last.safetensors", f"{folder}/best.safetensors"
+        end = EpochEnd(
+            epoch=0, epochs=2, train_loss=0.4, train_accuracy=0.95, val_loss=0.3,
+            val_accuracy=0.9667, lr=3e-3, checkpoint=last, best_checkpoint=best, is_best=True,
+            eta_s=0.0,
+        )  # fmt: skip
+        done = TrainingDone(
+            out_dir=folder, last_checkpoint=last, best_checkpoint=best, epochs_run=0,
+            cancelled=True, stopped_early=False, class_names=("a", "b"),
+            confusion_matrix=((1, 0), (0, 1)), per_class_accuracy=(1.0, 1.0), val_samples=(),
+            last_epoch=0,
+        )  # fmt: skip
+        return end, done
+
+    return make

@@ -211,9 +211,9 @@ class TrainSettings(QWidget):
         if r.head_first and n is not None and n < SMALL_CLASS:
             note += (
                 f"\nYour smallest class has {n} training images. At 24 a class, fine-tuning's "
-                "epochs measured below head only (0.80 against 0.93-0.97); at 60 they were level "
-                "with it, at 144 ahead. Head only is faster; if fine-tuning does no better, the "
-                "run keeps the new head it fits first (epoch 0) as its best."
+                "epochs measured below head only (0.80 against 0.93-0.97); at 60 and 144 they "
+                "were level with it or ahead. Head only is faster; if fine-tuning does no "
+                "better, the run keeps the new head it fits first (epoch 0) as its best."
             )
         self.recipe_note.setText(note)
 

@@ -101,8 +101,8 @@ class CurvePlot(QWidget):
                 plot.bottom() - (self._y(y) - y0) / (y1 - y0) * plot.height(),
             )
 
-        for i, (name, points) in enumerate(self._series.items()):
-            color = QColor(SERIES_COLORS[i % len(SERIES_COLORS)])
+        colors = [QColor(SERIES_COLORS[i % len(SERIES_COLORS)]) for i in range(len(self._series))]
+        for color, points in zip(colors, self._series.values()):
             painter.setPen(QPen(color, 2))
             if len(points) > 1:
                 path = QPainterPath(to_screen(*points[0]))
@@ -112,12 +112,23 @@ class CurvePlot(QWidget):
             for p in points[-1:]:
                 painter.setBrush(color)
                 painter.drawEllipse(to_screen(*p), 3, 3)
-            painter.drawText(
-                QRectF(plot.left() + 8 + 110 * i, plot.top() + 4, 106, 16),
-                Qt.AlignmentFlag.AlignLeft,
-                f"— {name}",
-            )
             painter.setBrush(Qt.BrushStyle.NoBrush)
+        # The legend over the curves, on the plot's own background so a curve never hides it;
+        # each entry as wide as its text, the last one elided where the plot ends.
+        metrics, x = painter.fontMetrics(), plot.left() + 6
+        backdrop = pal.color(QPalette.ColorRole.Base)
+        backdrop.setAlpha(220)
+        for color, name in zip(colors, self._series):
+            room = plot.right() - 4 - x
+            if room < metrics.horizontalAdvance("— …"):
+                break
+            label = metrics.elidedText(f"— {name}", Qt.TextElideMode.ElideRight, int(room))
+            width = metrics.horizontalAdvance(label) + 4
+            box = QRectF(x - 2, plot.top() + 4, width, 16)
+            painter.fillRect(box, backdrop)
+            painter.setPen(color)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+            x += width + 10
 
 
 class ConfusionMatrixView(QWidget):

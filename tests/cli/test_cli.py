@@ -225,43 +225,21 @@ def test_train_options_reach_the_config_and_unset_ones_come_from_the_recipe():
     assert given.head_first == 0 and given.keep_batchnorm_statistics is True
 
 
-def test_train_prints_the_fitted_head_as_epoch_zero(capsys):
-    from inception_gui.cli.train import _TrainPrinter
-    from model.training.events import EpochEnd
+def test_train_prints_the_fitted_head_as_epoch_zero(capsys, fitted_head_events):
+    from dataclasses import replace
 
-    end = dict(
-        epochs=2,
-        train_loss=0.4,
-        train_accuracy=0.95,
-        val_loss=0.3,
-        val_accuracy=0.9667,
-        lr=3e-3,
-        checkpoint="run/last.safetensors",
-        best_checkpoint="run/best.safetensors",
-        eta_s=60.0,
-    )
+    from inception_gui.cli.train import _TrainPrinter
+
+    end, stopped = fitted_head_events("run")
     printer = _TrainPrinter(json_lines=False, quiet=False)
-    printer.show(EpochEnd(epoch=0, is_best=True, **end))
-    printer.show(EpochEnd(epoch=1, is_best=False, **end))
+    printer.show(end)
+    printer.show(replace(end, epoch=1, is_best=False))
     head, first = capsys.readouterr().out.splitlines()
     assert head.startswith("epoch 0/2  train loss 0.4000 acc  95.0%  val loss 0.3000 acc  96.7%")
     assert head.endswith("(best)  (the new head, fitted first)")
     assert first.startswith("epoch 1/2") and "fitted first" not in first and "(best)" not in first
-    from model.training.events import TrainingDone
-
-    stopped = dict(
-        out_dir="run",
-        best_checkpoint="run/best.safetensors",
-        epochs_run=0,
-        cancelled=True,
-        stopped_early=False,
-        class_names=("a", "b"),
-        confusion_matrix=(),
-        per_class_accuracy=(),
-        val_samples=(),
-    )
-    printer.show(TrainingDone(last_checkpoint="run/last.safetensors", last_epoch=0, **stopped))
+    printer.show(stopped)
     said = capsys.readouterr().out.splitlines()[0]
-    assert (
-        said == "cancelled: 0 epoch(s) run in this call (the new head, fitted first, saved), in run"
+    assert said == (
+        "cancelled: 0 epoch(s) run in this call (the new head, fitted first, saved), in run"
     )

@@ -144,23 +144,9 @@ def test_fitting_the_new_head_first_is_named_with_its_passes(window):
     assert "accuracy 90.0%" in text
 
 
-def test_the_fitted_head_is_named_as_epoch_zero(window, qtbot, tmp_path):
-    from model.training.events import EpochEnd
-
+def test_the_fitted_head_is_named_as_epoch_zero(window, qtbot, tmp_path, fitted_head_events):
     tab = window.train_tab
-    end = EpochEnd(
-        epoch=0,
-        epochs=2,
-        train_loss=0.4,
-        train_accuracy=0.95,
-        val_loss=0.3,
-        val_accuracy=0.9667,
-        lr=3e-3,
-        checkpoint=str(tmp_path / "last.safetensors"),
-        best_checkpoint=str(tmp_path / "best.safetensors"),
-        is_best=True,
-        eta_s=60.0,
-    )
+    end, stopped = fitted_head_events(str(tmp_path))
     with qtbot.waitSignal(tab.status) as said:
         tab._on_epoch(end)
     assert said.args[0] == (
@@ -168,21 +154,6 @@ def test_the_fitted_head_is_named_as_epoch_zero(window, qtbot, tmp_path):
         "saved last.safetensors"
     )
     assert tab.results.acc_plot.series("validation") == [(0.0, 0.9667)]  # plotted at epoch 0
-    from model.training.events import TrainingDone
-
-    stopped = TrainingDone(
-        out_dir=str(tmp_path),
-        last_checkpoint=end.checkpoint,
-        best_checkpoint=end.best_checkpoint,
-        epochs_run=0,
-        cancelled=True,
-        stopped_early=False,
-        class_names=("a", "b"),
-        confusion_matrix=((1, 0), (0, 1)),
-        per_class_accuracy=(1.0, 1.0),
-        val_samples=(),
-        last_epoch=0,
-    )
     tab._on_done(stopped)
     text = tab.progress_label.text()
     assert text.startswith("Training stopped after 0 epoch(s) in "), text
